@@ -1,0 +1,356 @@
+//! The tree model.
+
+use crate::{escape_bytes, TreeError};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Index of a node in [`Tree::nodes`].
+pub type NodeId = usize;
+
+/// The root directory's node id.
+pub const ROOT: NodeId = 0;
+
+/// Where a regular file's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Data {
+    /// Read from this host path when the image is written. The writer checks
+    /// that the file still has the size recorded in [`Kind::File`].
+    Path(PathBuf),
+    /// Held in memory (synthetic trees, tests, generated files).
+    Bytes(Arc<[u8]>),
+    /// All zero bytes (sparse test files); the size is the file's size.
+    Zeros,
+}
+
+/// What a node is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A directory with its entries, sorted by raw name bytes, without `.`/`..`.
+    Dir(Vec<Entry>),
+    /// A regular file.
+    File {
+        /// Length in bytes.
+        size: u64,
+        /// Where the bytes come from.
+        data: Data,
+    },
+    /// A symbolic link and its raw target bytes (no NUL).
+    Symlink(Vec<u8>),
+    /// A character device.
+    CharDev {
+        /// Major number.
+        major: u32,
+        /// Minor number.
+        minor: u32,
+    },
+    /// A block device.
+    BlockDev {
+        /// Major number.
+        major: u32,
+        /// Minor number.
+        minor: u32,
+    },
+    /// A named pipe.
+    Fifo,
+    /// A Unix-domain socket.
+    Socket,
+}
+
+impl Kind {
+    /// One-letter type code as used by manifests and listings:
+    /// `d`, `f`, `l`, `c`, `b`, `p`, `s`.
+    pub fn letter(&self) -> char {
+        match self {
+            Kind::Dir(_) => 'd',
+            Kind::File { .. } => 'f',
+            Kind::Symlink(_) => 'l',
+            Kind::CharDev { .. } => 'c',
+            Kind::BlockDev { .. } => 'b',
+            Kind::Fifo => 'p',
+            Kind::Socket => 's',
+        }
+    }
+}
+
+/// A directory entry: a name and the node it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Raw name bytes: non-empty, not `.` or `..`, no `/` or NUL.
+    pub name: Vec<u8>,
+    /// The node this name refers to (several entries may share a non-directory node).
+    pub node: NodeId,
+}
+
+/// A file-system object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// Type and type-specific content.
+    pub kind: Kind,
+    /// Permission bits including setuid 04000, setgid 02000 and sticky 01000
+    /// (the low 12 bits of `st_mode`; never the type bits).
+    pub perm: u16,
+    /// Owner user id.
+    pub uid: u32,
+    /// Owner group id.
+    pub gid: u32,
+    /// Modification time, seconds since the Unix epoch (already clamped to `T`).
+    pub mtime: i64,
+}
+
+/// A rooted tree of nodes; node [`ROOT`] is the root directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tree {
+    /// All nodes; directory entries refer to them by index.
+    pub nodes: Vec<Node>,
+}
+
+/// Check that `name` can be a directory entry.
+pub(crate) fn valid_name(name: &[u8]) -> bool {
+    !name.is_empty() && name != b"." && name != b".." && !name.iter().any(|&b| b == b'/' || b == 0)
+}
+
+impl Tree {
+    /// A tree holding only an empty root directory (mode 0755, 0:0) with time `mtime`.
+    pub fn new(mtime: i64) -> Tree {
+        Tree {
+            nodes: vec![Node {
+                kind: Kind::Dir(Vec::new()),
+                perm: 0o755,
+                uid: 0,
+                gid: 0,
+                mtime,
+            }],
+        }
+    }
+
+    /// The node with id `id`.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    /// Entries of directory `dir` (empty for non-directories).
+    pub fn entries(&self, dir: NodeId) -> &[Entry] {
+        match &self.nodes[dir].kind {
+            Kind::Dir(e) => e,
+            _ => &[],
+        }
+    }
+
+    /// Add `node` under directory `parent` as `name`, keeping entries sorted.
+    /// Returns the new node's id.
+    pub fn add(&mut self, parent: NodeId, name: &[u8], node: Node) -> Result<NodeId, TreeError> {
+        let id = self.nodes.len();
+        self.nodes.push(node);
+        if let Err(e) = self.link(parent, name, id) {
+            self.nodes.pop();
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// Add another name for the existing non-directory node `target` (a hard link).
+    pub fn link(&mut self, parent: NodeId, name: &[u8], target: NodeId) -> Result<(), TreeError> {
+        let ppath = self.path_of(parent);
+        if !valid_name(name) {
+            return Err(TreeError::InvalidName {
+                path: ppath,
+                name: escape_bytes(name),
+            });
+        }
+        let Kind::Dir(entries) = &mut self.nodes[parent].kind else {
+            return Err(TreeError::Missing { path: ppath });
+        };
+        match entries.binary_search_by(|e| e.name.as_slice().cmp(name)) {
+            Ok(_) => Err(TreeError::Exists {
+                path: join(&ppath, name),
+            }),
+            Err(pos) => {
+                entries.insert(
+                    pos,
+                    Entry {
+                        name: name.to_vec(),
+                        node: target,
+                    },
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Find the node at `path` (components separated by `/`; leading `/` or
+    /// `./` and empty components are ignored; `.`/`..` are not interpreted).
+    pub fn lookup(&self, path: &[u8]) -> Option<NodeId> {
+        let mut cur = ROOT;
+        for comp in path.split(|&b| b == b'/') {
+            if comp.is_empty() || comp == b"." {
+                continue;
+            }
+            let entries = match &self.nodes[cur].kind {
+                Kind::Dir(e) => e,
+                _ => return None,
+            };
+            let i = entries
+                .binary_search_by(|e| e.name.as_slice().cmp(comp))
+                .ok()?;
+            cur = entries[i].node;
+        }
+        Some(cur)
+    }
+
+    /// Every node reachable from the root, each once, in depth-first pre-order
+    /// of sorted entries (a hard-linked node appears at its first name).
+    /// Nodes not reachable from the root are left out.
+    pub fn preorder(&self) -> Vec<NodeId> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut order = Vec::with_capacity(self.nodes.len());
+        let mut stack: Vec<(NodeId, usize)> = vec![(ROOT, 0)];
+        seen[ROOT] = true;
+        order.push(ROOT);
+        while let Some(top) = stack.last_mut() {
+            let (dir, idx) = *top;
+            let entries = self.entries(dir);
+            if idx >= entries.len() {
+                stack.pop();
+                continue;
+            }
+            top.1 += 1;
+            let child = entries[idx].node;
+            if !seen[child] {
+                seen[child] = true;
+                order.push(child);
+                if matches!(self.nodes[child].kind, Kind::Dir(_)) {
+                    stack.push((child, 0));
+                }
+            }
+        }
+        order
+    }
+
+    /// Number of directory entries naming each node (index = node id), plus,
+    /// for directories, their own `.` and each subdirectory's `..`
+    /// (so a directory has 2 + subdirectories, the root included).
+    pub fn link_counts(&self) -> Vec<u32> {
+        let mut n = vec![0u32; self.nodes.len()];
+        n[ROOT] = 2; // "." and its own ".."
+        for (id, node) in self.nodes.iter().enumerate() {
+            if let Kind::Dir(entries) = &node.kind {
+                for e in entries {
+                    n[e.node] = n[e.node].saturating_add(1);
+                    if matches!(self.nodes[e.node].kind, Kind::Dir(_)) {
+                        n[e.node] = n[e.node].saturating_add(1); // its "."
+                        n[id] = n[id].saturating_add(1); // its ".." names us
+                    }
+                }
+            }
+        }
+        n
+    }
+
+    /// Path of `id` inside the tree (e.g. `/etc/passwd`), found by search;
+    /// for messages only (escaped with [`escape_bytes`]).
+    pub fn path_of(&self, id: NodeId) -> String {
+        if id == ROOT {
+            return "/".to_string();
+        }
+        // Depth-first in sorted order, so a hard-linked node gets the name
+        // under which `preorder` meets it first.
+        let mut names: Vec<&[u8]> = Vec::new();
+        let mut stack: Vec<(NodeId, usize)> = vec![(ROOT, 0)];
+        let mut seen = vec![false; self.nodes.len()];
+        seen[ROOT] = true;
+        while let Some(top) = stack.last_mut() {
+            let (dir, idx) = *top;
+            let entries = self.entries(dir);
+            if idx >= entries.len() {
+                stack.pop();
+                names.pop();
+                continue;
+            }
+            top.1 += 1;
+            let e = &entries[idx];
+            if e.node == id {
+                let mut parts: Vec<String> = names.iter().map(|n| escape_bytes(n)).collect();
+                parts.push(escape_bytes(&e.name));
+                return format!("/{}", parts.join("/"));
+            }
+            if !seen[e.node] && matches!(self.nodes[e.node].kind, Kind::Dir(_)) {
+                seen[e.node] = true;
+                stack.push((e.node, 0));
+                names.push(&e.name);
+            }
+        }
+        format!("(unreachable node {id})")
+    }
+
+    /// Clamp every node's time to at most `t`.
+    pub fn clamp_times(&mut self, t: i64) {
+        for n in &mut self.nodes {
+            n.mtime = n.mtime.min(t);
+        }
+    }
+}
+
+/// Join a tree path and a raw name for messages.
+pub(crate) fn join(parent: &str, name: &[u8]) -> String {
+    if parent.ends_with('/') {
+        format!("{parent}{}", escape_bytes(name))
+    } else {
+        format!("{parent}/{}", escape_bytes(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(n: &[u8]) -> Node {
+        Node {
+            kind: Kind::File {
+                size: n.len() as u64,
+                data: Data::Bytes(n.into()),
+            },
+            perm: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+        }
+    }
+    fn dir() -> Node {
+        Node {
+            kind: Kind::Dir(vec![]),
+            perm: 0o755,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+        }
+    }
+
+    #[test]
+    fn sorted_entries_preorder_and_links() {
+        let mut t = Tree::new(0);
+        let b = t.add(ROOT, b"b", dir()).unwrap();
+        let a = t.add(ROOT, b"a", dir()).unwrap();
+        let f = t.add(b, b"z", file(b"x")).unwrap();
+        t.link(a, b"hard", f).unwrap();
+        let names: Vec<_> = t.entries(ROOT).iter().map(|e| e.name.clone()).collect();
+        assert_eq!(names, vec![b"a".to_vec(), b"b".to_vec()]);
+        // a comes first, and the hard link makes f appear under a.
+        assert_eq!(t.preorder(), vec![ROOT, a, f, b]);
+        let n = t.link_counts();
+        assert_eq!(n[ROOT], 4);
+        assert_eq!(n[a], 2);
+        assert_eq!(n[f], 2);
+        assert_eq!(t.lookup(b"/b/z"), Some(f));
+        assert_eq!(t.lookup(b"b/y"), None);
+        assert_eq!(t.path_of(f), "/a/hard");
+        assert!(matches!(
+            t.add(ROOT, b"a", file(b"")),
+            Err(TreeError::Exists { .. })
+        ));
+        assert!(matches!(
+            t.add(ROOT, b"x/y", file(b"")),
+            Err(TreeError::InvalidName { .. })
+        ));
+        assert_eq!(t.nodes.len(), 4);
+    }
+}

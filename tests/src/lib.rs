@@ -1,0 +1,1 @@
+//! Test support for mvi end-to-end and oracle tests.
