@@ -1,1 +1,27 @@
 //! Test support for mvi end-to-end and oracle tests.
+//!
+//! * [`tree_manifest`]: the manifest an image built from a [`fstree::Tree`]
+//!   should show (one line per path: type, mode, owner, size, link count,
+//!   device numbers, SHA-256, symlink target);
+//! * [`linux_ufs_manifest`]: the same manifest as Linux's own UFS driver
+//!   sees it, from a QEMU guest that mounts the image; and
+//!   [`check_ufs_image_with_linux`], which compares the two;
+//! * [`oracle_env`]: where `scripts/setup-test-deps.sh` put the kernel,
+//!   modules and GRUB legacy files; oracle tests fail (never skip) when it
+//!   has not been run.
+#![deny(missing_docs)]
+
+pub mod cache;
+pub mod cpio;
+pub mod linux_ufs;
+pub mod manifest;
+
+pub use cache::{cache_dir, manifest_program, oracle_env, OracleEnv};
+pub use linux_ufs::{
+    check_ufs_image_with_linux, linux_ufs_manifest, linux_ufs_manifest_with, LinuxUfsOptions,
+    LinuxUfsResult,
+};
+pub use manifest::{manifest_diff, tree_manifest};
+
+#[cfg(test)]
+mod crosscheck;
