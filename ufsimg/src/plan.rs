@@ -756,7 +756,7 @@ fn try_layout(
             allocated += u64::from(FRAG);
             let mine = runs.len() as u32 > runs_start;
             match runs.last_mut() {
-                Some(r) if mine && r.addr + r.blocks * FRAG == b => {
+                Some(r) if mine && r.addr + r.blocks * FRAG == b && b % geo.fpg != 0 => {
                     r.blocks += 1;
                     let e = extents.last_mut().expect("run has an extent");
                     e.nfrags += FRAG;
