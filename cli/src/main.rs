@@ -1,1 +1,177 @@
-fn main() {}
+//! The `mvi` command line: a thin clap front over the `mvi` library.
+
+use clap::{Parser, Subcommand};
+use mvi::size::parse_size;
+use mvi::ufs::{self, UfsOptions};
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "mvi",
+    version,
+    about = "Build bootable illumos media on any host, without root"
+)]
+struct Cli {
+    /// Build time T in seconds since the epoch (default: $SOURCE_DATE_EPOCH, else 1451606400).
+    #[arg(long, global = true, value_name = "T")]
+    source_date_epoch: Option<i64>,
+    /// Print nothing but errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Make a Solaris/illumos x86 UFS image from a directory tree.
+    Ufs {
+        /// Source directory.
+        src: PathBuf,
+        /// Output image.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Image size: `auto` or bytes with a K/M/G suffix (e.g. 96M).
+        #[arg(long, default_value = "auto")]
+        size: String,
+        /// With --size auto: free space to leave, percent of the data.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=1000))]
+        slack: u32,
+        /// Bytes of data space per inode (newfs -i).
+        #[arg(long, default_value_t = 16384)]
+        nbpi: u32,
+        /// Metadata manifest (PATH TYPE MODE UID GID [MAJOR MINOR] per line).
+        #[arg(long, value_name = "FILE")]
+        metadata: Option<PathBuf>,
+        /// Keep host uid/gid instead of 0:0.
+        #[arg(long)]
+        preserve_owner: bool,
+        /// Create /lost+found as mkfs does.
+        #[arg(long)]
+        lost_found: bool,
+    },
+    /// List a directory (or one entry) of an image, long format.
+    Ls {
+        /// Image (UFS, or gzip-compressed UFS).
+        image: PathBuf,
+        /// Path inside the image.
+        #[arg(default_value = "/")]
+        path: PathBuf,
+        /// List everything below PATH, with full paths.
+        #[arg(short = 'R', long)]
+        recursive: bool,
+    },
+    /// Copy a file from an image to standard output.
+    Cat {
+        /// Image (UFS, or gzip-compressed UFS).
+        image: PathBuf,
+        /// Path inside the image.
+        path: PathBuf,
+    },
+    /// Check an image's consistency (fsck passes 1-5); exit 1 on problems.
+    Check {
+        /// Image (UFS, or gzip-compressed UFS).
+        image: PathBuf,
+    },
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.cmd {
+        Cmd::Ufs {
+            src,
+            output,
+            size,
+            slack,
+            nbpi,
+            metadata,
+            preserve_owner,
+            lost_found,
+        } => {
+            let size = if size == "auto" {
+                ufsimg::SizeSpec::Auto { slack_pct: slack }
+            } else {
+                ufsimg::SizeSpec::Fixed(parse_size(&size).map_err(anyhow::Error::msg)?)
+            };
+            let opts = UfsOptions {
+                src,
+                out: output.clone(),
+                size,
+                nbpi,
+                metadata,
+                preserve_owner,
+                time: mvi::source_date_epoch(cli.source_date_epoch)?,
+                lost_found,
+            };
+            let report = ufs::build(&opts, !cli.quiet)?;
+            if !cli.quiet {
+                print!("{}", report.render(&output.display().to_string()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Ls {
+            image,
+            path,
+            recursive,
+        } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            ufs::ls(&image, path.as_os_str().as_bytes(), recursive, &mut out)?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Cat { image, path } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            ufs::cat(&image, path.as_os_str().as_bytes(), &mut out)?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Check { image } => {
+            let report = ufs::check(&image)?;
+            for p in &report.problems {
+                println!("{}: {p}", image.display());
+            }
+            if report.is_clean() {
+                if !cli.quiet {
+                    println!("{}: clean", image.display());
+                }
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("{}: {} problem(s)", image.display(), report.problems.len());
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(c) => c,
+        Err(e) => {
+            // One line: the error and its causes, joined.
+            // One line: the error and its causes, each cause only if the
+            // message so far does not already say it.
+            let mut msg = String::new();
+            for cause in e.chain() {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    if !msg.is_empty() {
+                        msg.push_str(": ");
+                    }
+                    msg.push_str(&c);
+                }
+            }
+            eprintln!("mvi: error: {}", msg.replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}

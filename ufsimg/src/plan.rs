@@ -244,16 +244,18 @@ impl Geometry {
                     Some(format!("{MAXIPG} inodes per cylinder group"))
                 } else if cgsize_raw(cpg, want, fpg) > u64::from(BSIZE) {
                     Some("cylinder group header larger than a block".to_string())
-                } else if u64::from(iblkno) + want / u64::from(INOPF) + 2 * u64::from(FRAG) > fpg {
+                } else if u64::from(iblkno) + want / u64::from(INOPF) + 2 * u64::from(FRAG)
+                    > fpg.min(size)
+                {
                     Some("inode table larger than a cylinder group".to_string())
                 } else {
                     None
                 };
                 if let Some(limit) = limit {
-                    let per = (u64::from(MAXIPG)).min(
-                        (fpg.saturating_sub(u64::from(iblkno) + 2 * u64::from(FRAG)))
-                            * u64::from(INOPF),
-                    );
+                    let room = fpg
+                        .min(size)
+                        .saturating_sub(u64::from(iblkno) + 2 * u64::from(FRAG));
+                    let per = u64::from(MAXIPG).min(room * u64::from(INOPF));
                     return Err(UfsError::TooManyInodes {
                         needed: min_inodes,
                         size: image_bytes,
@@ -1178,8 +1180,12 @@ pub fn plan(tree: &Tree, params: &Params) -> Result<Layout, UfsError> {
     let ninodes = d.order.len() as u64 + 2;
     match params.size {
         SizeSpec::Fixed(bytes) => {
-            let geo = Geometry::new(bytes, params.nbpi, ninodes)?;
-            match try_layout(tree, &d, geo, params, 0)? {
+            let fit = match Geometry::new(bytes, params.nbpi, ninodes) {
+                Ok(geo) => try_layout(tree, &d, geo, params, 0)?,
+                Err(UfsError::TooSmall { .. }) => Fit::Short(0),
+                Err(e) => return Err(e),
+            };
+            match fit {
                 Fit::Ok(l) => Ok(*l),
                 Fit::Short(_) => {
                     let needed = auto_size(tree, &d, params, 0)?.geo.image_bytes;

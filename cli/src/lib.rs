@@ -1,0 +1,24 @@
+//! The mvi pipeline as a library: option types, commands and reports behind
+//! the thin `mvi` binary. Each command returns a typed result; the binary
+//! turns errors into one-line messages and exit codes (0 ok, 1 failed check,
+//! 2 bad usage or input).
+#![deny(missing_docs)]
+
+pub mod image;
+pub mod output;
+pub mod size;
+pub mod ufs;
+
+/// Resolve the build time `T`: the flag, else `SOURCE_DATE_EPOCH`, else
+/// [`fstree::DEFAULT_EPOCH`].
+pub fn source_date_epoch(flag: Option<i64>) -> anyhow::Result<i64> {
+    if let Some(t) = flag {
+        return Ok(t);
+    }
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse::<i64>().map_err(|_| {
+            anyhow::anyhow!("SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds")
+        }),
+        _ => Ok(fstree::DEFAULT_EPOCH),
+    }
+}

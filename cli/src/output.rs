@@ -1,0 +1,49 @@
+//! Atomic outputs: write to a temporary file beside the target, rename on success.
+
+use anyhow::Context;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// Create `path` atomically: `f` writes into a buffered temporary file in the
+/// same directory, which is renamed over `path` only if `f` succeeds and the
+/// data reaches the disk. On any error the temporary file is removed and an
+/// existing `path` is left untouched.
+pub fn write_atomic<T>(
+    path: &Path,
+    f: impl FnOnce(&mut BufWriter<&mut std::fs::File>) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        anyhow::bail!("{}: output directory does not exist", dir.display());
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".mvi-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
+    let result = {
+        let file = tmp.as_file_mut();
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        let r = f(&mut w)?;
+        w.flush()
+            .with_context(|| format!("{}: write failed", path.display()))?;
+        r
+    };
+    // tempfile creates 0600; an image is an ordinary readable file.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+        .with_context(|| format!("{}: cannot set permissions", tmp.path().display()))?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("{}: sync failed", path.display()))?;
+    tmp.persist(path).map_err(|e| e.error).with_context(|| {
+        format!(
+            "{}: cannot rename the finished output into place",
+            path.display()
+        )
+    })?;
+    Ok(result)
+}
