@@ -77,6 +77,13 @@ pub fn acceptance_tree(root: &Path, big_file_mb: usize) -> String {
             &pattern(i % 300, i as u64),
         );
     }
+    // A directory past the 12 direct blocks (about 33 blocks: single indirect).
+    let wide = d("wide");
+    for i in 0..1000 {
+        let mut n = format!("{i:04}-").into_bytes();
+        n.resize(250, b'w');
+        write(&wide.join(std::ffi::OsStr::from_bytes(&n)), b"");
+    }
     // Odd names.
     let names = d("names");
     let long = vec![b'n'; 255];
