@@ -28,7 +28,8 @@ fn s(p: &Path) -> &str {
 /// A small tree; `reverse` creates entries in the opposite order and
 /// `mtime_offset` moves every mtime (all stay newer than T, so clamping shows).
 fn make_tree(root: &Path, reverse: bool, mtime_offset: u64) {
-    let mut steps: Vec<Box<dyn Fn(&Path)>> = vec![
+    type Step = Box<dyn Fn(&Path)>;
+    let mut steps: Vec<Step> = vec![
         Box::new(|r: &Path| std::fs::create_dir_all(r.join("etc/default")).unwrap()),
         Box::new(|r: &Path| std::fs::create_dir_all(r.join("usr/bin")).unwrap()),
         Box::new(|r: &Path| std::fs::create_dir_all(r.join("var/empty")).unwrap()),

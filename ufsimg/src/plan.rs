@@ -145,7 +145,7 @@ impl Geometry {
     /// inode and at least `min_inodes` inodes (numbers 0..ncg*ipg, so
     /// including the two reserved ones).
     pub fn new(image_bytes: u64, nbpi: u32, min_inodes: u64) -> Result<Geometry, UfsError> {
-        if !(MIN_SIZE..=MAX_SIZE).contains(&image_bytes) || image_bytes % 512 != 0 {
+        if !(MIN_SIZE..=MAX_SIZE).contains(&image_bytes) || !image_bytes.is_multiple_of(512) {
             return Err(UfsError::Param {
                 name: "size",
                 value: image_bytes.to_string(),
@@ -654,7 +654,7 @@ impl<'g> Alloc<'g> {
         };
         // cg 0: the block holding the end of the csum array may have free frags.
         let cs_end = geo.cgdmin(0) + geo.csfrags();
-        if cs_end % FRAG != 0 {
+        if !cs_end.is_multiple_of(FRAG) {
             let blk_end = (cs_end / FRAG + 1) * FRAG;
             if blk_end <= geo.ndblk(0) {
                 a.open.insert((blk_end - cs_end, cs_end));
@@ -681,7 +681,7 @@ impl<'g> Alloc<'g> {
                 self.next += FRAG;
                 return Some(b);
             }
-            if self.cg + 1 == self.geo.ncg && end % FRAG != 0 {
+            if self.cg + 1 == self.geo.ncg && !end.is_multiple_of(FRAG) {
                 // The trailing partial block of the last cg: offered to tails
                 // only once the cursor gets there, to keep data together.
                 let start = end / FRAG * FRAG;

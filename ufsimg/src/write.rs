@@ -217,7 +217,7 @@ struct Out<W: Write> {
     next_report: u64,
 }
 
-const ZEROS: [u8; 65536] = [0u8; 65536];
+static ZEROS: [u8; 65536] = [0u8; 65536];
 
 impl<W: Write> Out<W> {
     fn bytes(&mut self, b: &[u8]) -> Result<(), UfsError> {
