@@ -1,0 +1,1 @@
+//! ISO checker (in progress).

@@ -1,0 +1,1 @@
+//! ISO reader (in progress).
