@@ -861,3 +861,208 @@ fn parse_chunk(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::testimg::{big_byte, build, BIG, G, HELLO};
+
+    fn reader(b: &[u8]) -> Reader<&[u8]> {
+        Reader::open(b).unwrap()
+    }
+
+    #[test]
+    fn bytes_read_at() {
+        let v = vec![1u8, 2, 3, 4];
+        let mut b = [0u8; 2];
+        v.read_exact_at(&mut b, 2).unwrap();
+        assert_eq!(b, [3, 4]);
+        let e = v.read_exact_at(&mut b, 3).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+        let e = v[..].read_exact_at(&mut b, u64::MAX).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+        assert_eq!(ReadAt::size(&v), 4);
+        assert_eq!(ReadAt::size(&&v[..]), 4);
+    }
+
+    #[test]
+    fn file_read_at() {
+        use std::io::Write;
+        let t = build(false);
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&t.bytes).unwrap();
+        assert_eq!(ReadAt::size(&f), t.bytes.len() as u64);
+        let r = Reader::open(f).unwrap();
+        assert_eq!(r.lookup(b"/hello").unwrap(), 4);
+        let mut b = [0u8; 4];
+        let e = r
+            .into_inner()
+            .read_exact_at(&mut b, (1 << 20) - 2)
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn lookup_and_errors() {
+        let t = build(false);
+        let r = reader(&t.bytes);
+        assert_eq!(r.lookup(b"/").unwrap(), 2);
+        assert_eq!(r.lookup(b"").unwrap(), 2);
+        assert_eq!(r.lookup(b"/sub/g").unwrap(), 64);
+        assert_eq!(r.lookup(b"//sub///g/").unwrap(), 64);
+        assert_eq!(r.lookup(b"sub/..").unwrap(), 2);
+        assert_eq!(r.lookup(b"/link").unwrap(), 5, "symlinks are not followed");
+        match r.lookup(b"/sub/nope/x") {
+            Err(UfsError::NotFound { path }) => assert_eq!(path, "/sub/nope"),
+            e => panic!("{e:?}"),
+        }
+        match r.lookup(b"/hello/x") {
+            Err(UfsError::WrongType { path, .. }) => assert_eq!(path, "/hello/"),
+            e => panic!("{e:?}"),
+        }
+        assert!(matches!(r.inode(128), Err(UfsError::Corrupt(_))));
+        assert!(matches!(
+            r.read_file(6, &mut io::sink()),
+            Err(UfsError::WrongType { .. })
+        ));
+        assert!(matches!(r.read_link(4), Err(UfsError::WrongType { .. })));
+        assert!(matches!(r.read_dir(4), Err(UfsError::WrongType { .. })));
+    }
+
+    #[test]
+    fn contents() {
+        for stagger in [false, true] {
+            let t = build(stagger);
+            let r = reader(&t.bytes);
+            let read = |p: &[u8]| {
+                let mut v = Vec::new();
+                let n = r.read_file(r.lookup(p).unwrap(), &mut v).unwrap();
+                assert_eq!(n, v.len() as u64);
+                v
+            };
+            assert_eq!(read(b"/hello"), HELLO);
+            assert_eq!(read(b"/big"), (0..BIG).map(big_byte).collect::<Vec<_>>());
+            let sparse = read(b"/sparse");
+            assert_eq!(sparse.len(), 3 * 8192);
+            assert!(sparse[..8192].iter().all(|&b| b == 0xaa));
+            assert!(sparse[8192..16384].iter().all(|&b| b == 0));
+            assert!(sparse[16384..].iter().all(|&b| b == 0xbb));
+            assert_eq!(
+                read(b"/sub/g"),
+                (0..G).map(|i| (i % 13) as u8).collect::<Vec<_>>()
+            );
+            assert!(read(b"/sub/f").is_empty());
+            assert_eq!(r.read_link(5).unwrap(), b"hello");
+            let dir = r.read_dir(8).unwrap();
+            assert_eq!(
+                dir,
+                vec![
+                    (b".".to_vec(), 8),
+                    (b"..".to_vec(), 2),
+                    (b"f".to_vec(), 9),
+                    (b"g".to_vec(), 64)
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn stat_fields() {
+        let t = build(false);
+        let r = reader(&t.bytes);
+        let s = r.stat(6).unwrap();
+        assert_eq!(s.mode, IFCHR | 0o666);
+        assert_eq!(s.rdev, Some((13, 2)));
+        let s = r.stat(3).unwrap();
+        assert_eq!((s.uid, s.gid), (70000, 3), "EFT rule: suid 65535 → ic_uid");
+        assert_eq!((s.size, s.blocks, s.nlink), (BIG as u64, 240, 1));
+        assert_eq!(s.mtime, crate::check::testimg::T - 100);
+        assert_eq!(s.rdev, None);
+        assert_eq!(r.stat(4).unwrap().nlink, 2);
+    }
+
+    #[test]
+    fn walk_order() {
+        let t = build(true);
+        let r = reader(&t.bytes);
+        let w = r.walk().unwrap();
+        let paths: Vec<&[u8]> = w.iter().map(|(p, _)| p.as_slice()).collect();
+        let want: Vec<&[u8]> = vec![
+            b"/", b"/big", b"/fifo", b"/hello", b"/hello2", b"/link", b"/null", b"/sparse",
+            b"/sub", b"/sub/f", b"/sub/g",
+        ];
+        assert_eq!(paths, want);
+        assert_eq!(w[0].1.ino, 2);
+        assert_eq!(w[4].1.ino, 4);
+    }
+
+    #[test]
+    fn walk_rejects_cycles_and_free_inodes() {
+        let t = build(false);
+        // /sub/f → the root directory: a cycle.
+        let mut b = t.bytes.clone();
+        let e = t.dirent_at("/sub", b"f");
+        put_u32(&mut b, e, 2);
+        let err = reader(&b).walk().unwrap_err().to_string();
+        assert!(err.contains("second time"), "{err}");
+        // /sub/f → a free inode.
+        let mut b = t.bytes.clone();
+        put_u32(&mut b, e, 20);
+        let err = reader(&b).walk().unwrap_err().to_string();
+        assert!(err.contains("not allocated"), "{err}");
+    }
+
+    #[test]
+    fn damaged_structures_are_errors() {
+        let t = build(false);
+        let at = t.inode_at(3);
+        // Block pointer past the file system.
+        let mut b = t.bytes.clone();
+        put_i32(&mut b, at + 40 + 4, 5000);
+        let err = reader(&b)
+            .read_file(3, &mut io::sink())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("inode 3: ic_db[1] is 5000"), "{err}");
+        // Negative pointer inside the indirect block.
+        let mut b = t.bytes.clone();
+        let ind = t.frag_at(t.dinodes[&3].ib[0]);
+        put_i32(&mut b, ind, -8);
+        assert!(reader(&b).read_file(3, &mut io::sink()).is_err());
+        // Directory record with reclen 0 and a directory hole.
+        let mut b = t.bytes.clone();
+        let e = t.dirent_at("/", b"hello");
+        put_u16(&mut b, e + 4, 0);
+        assert!(reader(&b).read_dir(2).is_err());
+        let mut b = t.bytes.clone();
+        put_i32(&mut b, t.inode_at(2) + 40, 0);
+        assert!(reader(&b)
+            .read_dir(2)
+            .unwrap_err()
+            .to_string()
+            .contains("hole"));
+        // Superblock damage.
+        let mut b = t.bytes.clone();
+        put_i32(&mut b, 8192 + 52, 3000);
+        let err = Reader::open(&b[..]).unwrap_err().to_string();
+        assert!(err.contains("fs_fsize"), "{err}");
+        assert!(Reader::open(&t.bytes[..20000]).is_err());
+        assert!(Reader::open(&[][..]).is_err());
+    }
+
+    #[test]
+    fn read_errors_from_the_writer() {
+        struct Full;
+        impl io::Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let t = build(false);
+        let err = reader(&t.bytes).read_file(4, &mut Full).unwrap_err();
+        assert!(matches!(err, UfsError::Write(_)));
+    }
+}
