@@ -1006,11 +1006,23 @@ impl<'a, R: ReadAt + ?Sized> Ck<'a, R> {
         let (spc, nspf) = (i64::from(sb.spc), (fsize / 512) as i64);
         if spc > 0 {
             want("fs_fpg", sb.fpg.into(), i64::from(sb.cpg) * spc / nspf);
-            want(
-                "fs_ncyl",
-                sb.ncyl.into(),
-                (loc.size as i64 * nspf + spc - 1) / spc,
+            // mkfs: ncyl = ceil(sectors / spc), where the device's sectors
+            // may exceed size * nspf by less than one frag.
+            let sectors = loc.size as i64 * nspf;
+            let (lo, hi) = (
+                (sectors + spc - 1) / spc,
+                (sectors + nspf - 1 + spc - 1) / spc,
             );
+            let ncyl = i64::from(sb.ncyl);
+            if !(lo..=hi).contains(&ncyl) {
+                self.rep.sb(
+                    "sb-field",
+                    "fs_ncyl",
+                    format!(
+                        "fs_ncyl is {ncyl}, expected {lo} (fs_size × fs_nspf / fs_spc, rounded up)"
+                    ),
+                );
+            }
         } else {
             want("fs_spc", spc, 1);
         }
@@ -2454,4 +2466,901 @@ struct DirScan {
     pos: u8,
     dotdot: u32,
     reported: u32,
+}
+
+/// A tiny hand-made image for unit tests, built from ufs-format.md and
+/// format.rs alone (independent of the planner and writer).
+#[cfg(test)]
+pub(crate) mod testimg {
+    use crate::format::*;
+    use crate::read::Locator;
+    use std::collections::BTreeMap;
+
+    /// Build time.
+    pub const T: i32 = 1_600_000_000;
+    /// Contents of `/hello`.
+    pub const HELLO: &[u8] = b"hello world\n";
+    /// Size of `/big`: 12 direct blocks, a single indirect block, 2 more blocks.
+    pub const BIG: usize = 13 * 8192 + 100;
+    /// Size of `/sub/g` (2 frags in cg 1).
+    pub const G: usize = 2000;
+
+    /// Byte `i` of `/big`.
+    pub fn big_byte(i: usize) -> u8 {
+        ((i * 7 + 3) % 251) as u8
+    }
+
+    /// The image and where things are.
+    pub struct TestImg {
+        /// Image bytes (1 MiB: 2 cgs of 512 frags, 64 inodes each).
+        pub bytes: Vec<u8>,
+        /// The primary superblock as written.
+        pub sb: Superblock,
+        /// Its geometry.
+        pub loc: Locator,
+        /// Inode numbers by path.
+        pub ino: BTreeMap<&'static str, u32>,
+        /// Final dinodes by number.
+        pub dinodes: BTreeMap<u32, Dinode>,
+    }
+
+    impl TestImg {
+        /// Byte offset of inode `ino`.
+        pub fn inode_at(&self, ino: u32) -> usize {
+            self.loc.inode_offset(u64::from(ino)).unwrap() as usize
+        }
+        /// Byte offset of the data frag `f`.
+        pub fn frag_at(&self, f: i32) -> usize {
+            f as usize * 1024
+        }
+        /// Byte offset of cg `c`'s header.
+        pub fn cg_at(&self, c: u64) -> usize {
+            (self.loc.cgtod(c) * 1024) as usize
+        }
+        /// Byte offset of the record `name` in the first block of directory `dir`.
+        pub fn dirent_at(&self, dir: &str, name: &[u8]) -> usize {
+            let d = &self.dinodes[&self.ino[dir]];
+            let base = self.frag_at(d.db[0]);
+            let mut off = 0;
+            loop {
+                let r = base + off;
+                let reclen = get_u16(&self.bytes, r + 4) as usize;
+                let namlen = get_u16(&self.bytes, r + 6) as usize;
+                if &self.bytes[r + 8..r + 8 + namlen] == name {
+                    return r;
+                }
+                off += reclen;
+            }
+        }
+    }
+
+    struct B {
+        img: Vec<u8>,
+        used: Vec<bool>,
+        dinodes: BTreeMap<u32, Dinode>,
+    }
+
+    impl B {
+        /// `n` free frags inside one block, searching from frag `from`.
+        fn frags(&mut self, from: u64, n: u64) -> i32 {
+            let mut b = from / 8 * 8;
+            loop {
+                let free: Vec<u64> = (b..b + 8).filter(|&f| !self.used[f as usize]).collect();
+                // First run of n consecutive free frags in this block.
+                for &s in &free {
+                    if s >= from && (s..s + n).all(|f| f < b + 8 && !self.used[f as usize]) {
+                        for f in s..s + n {
+                            self.used[f as usize] = true;
+                        }
+                        return s as i32;
+                    }
+                }
+                b += 8;
+            }
+        }
+        fn block(&mut self, from: u64) -> i32 {
+            let mut b = from.div_ceil(8) * 8;
+            while (b..b + 8).any(|f| self.used[f as usize]) {
+                b += 8;
+            }
+            for f in b..b + 8 {
+                self.used[f as usize] = true;
+            }
+            b as i32
+        }
+        fn put(&mut self, frag: i32, data: &[u8]) {
+            let at = frag as usize * 1024;
+            self.img[at..at + data.len()].copy_from_slice(data);
+        }
+    }
+
+    fn inode(mode: u16, nlink: i16, size: u64) -> Dinode {
+        Dinode {
+            mode,
+            nlink,
+            suid: 0,
+            sgid: 3,
+            size,
+            atime: (T, 0),
+            mtime: (T - 100, 5),
+            ctime: (T, 0),
+            gid: 3,
+            gen: 0x1234,
+            ..Default::default()
+        }
+    }
+
+    /// One 512-byte chunk: ".", "..", then `names`.
+    fn dir_chunk(me: u32, parent: u32, names: &[(&[u8], u32)]) -> Vec<u8> {
+        let mut b = vec![0u8; 512];
+        let mut all: Vec<(&[u8], u32)> = vec![(b".", me), (b"..", parent)];
+        all.extend_from_slice(names);
+        let mut off = 0;
+        for (k, (name, ino)) in all.iter().enumerate() {
+            let len = if k + 1 == all.len() {
+                512 - off
+            } else {
+                dirsiz(name.len())
+            };
+            put_u32(&mut b, off, *ino);
+            put_u16(&mut b, off + 4, len as u16);
+            put_u16(&mut b, off + 6, name.len() as u16);
+            b[off + 8..off + 8 + name.len()].copy_from_slice(name);
+            off += len;
+        }
+        b
+    }
+
+    /// The image; with `stagger`, two tracks per cylinder (cgmask -2), so
+    /// cg 1's metadata starts `cgoffset` frags after its base.
+    pub fn build(stagger: bool) -> TestImg {
+        let (ntrak, cpg) = if stagger { (2, 8) } else { (1, 16) };
+        let nsect = 64;
+        let spc = ntrak * nsect;
+        let fpg = cpg * spc / 2;
+        assert_eq!(fpg, 512);
+        let size = 1024;
+        let ipg = 64;
+        let mut sb = Superblock {
+            sblkno: 16,
+            cblkno: 24,
+            iblkno: 32,
+            dblkno: 40,
+            cgoffset: 32,
+            cgmask: if stagger { -2 } else { -1 },
+            time: T,
+            size,
+            ncg: 2,
+            bsize: 8192,
+            fsize: 1024,
+            frag: 8,
+            minfree: 0,
+            rps: 60,
+            bmask: !8191,
+            fmask: !1023,
+            bshift: 13,
+            fshift: 10,
+            maxcontig: 1,
+            maxbpg: 2048,
+            fragshift: 3,
+            fsbtodb: 1,
+            sbsize: 2048,
+            csmask: !511,
+            csshift: 9,
+            nindir: 2048,
+            inopb: 64,
+            nspf: 2,
+            optim: 0,
+            state: FSOKAY.wrapping_sub(T as u32) as i32,
+            id: [0x5eed, 7],
+            csaddr: 40,
+            cssize: 1024,
+            cgsize: 1024,
+            ntrak,
+            nsect,
+            spc,
+            ncyl: (size * 2 + spc - 1) / spc,
+            cpg,
+            ipg,
+            fpg,
+            clean: FSCLEAN,
+            npsect: nsect,
+            qbmask: 8191,
+            qfmask: 1023,
+            postblformat: FS_DYNAMICPOSTBLFMT,
+            nrpos: 8,
+            magic: FS_MAGIC,
+            ..Default::default()
+        };
+        let loc = Locator::new(&sb, 1 << 20).unwrap();
+        let mut b = B {
+            img: vec![0u8; 1 << 20],
+            used: vec![false; size as usize],
+            dinodes: BTreeMap::new(),
+        };
+        let csfrags = 1;
+        for c in 0..2u64 {
+            let (lo, hi) = if c == 0 {
+                (0, loc.cgdmin(0) + csfrags)
+            } else {
+                (loc.cgsblock(c), loc.cgdmin(c))
+            };
+            for f in lo..hi {
+                b.used[f as usize] = true;
+            }
+        }
+        let mut ino = BTreeMap::new();
+        for (p, i) in [
+            ("/", 2),
+            ("/big", 3),
+            ("/hello", 4),
+            ("/link", 5),
+            ("/null", 6),
+            ("/sparse", 7),
+            ("/sub", 8),
+            ("/sub/f", 9),
+            ("/fifo", 10),
+            ("/sub/g", 64),
+        ] {
+            ino.insert(p, i);
+        }
+        let d0 = loc.cgdmin(0);
+        // Directories and small files share the partly used block of cg 0.
+        let root_f = b.frags(d0, 1);
+        let sub_f = b.frags(d0, 1);
+        let hello_f = b.frags(d0, 1);
+        let link_f = b.frags(d0, 1);
+        let root_names: Vec<(&[u8], u32)> = vec![
+            (b"big", 3),
+            (b"fifo", 10),
+            (b"hello", 4),
+            (b"hello2", 4),
+            (b"link", 5),
+            (b"null", 6),
+            (b"sparse", 7),
+            (b"sub", 8),
+        ];
+        b.put(root_f, &dir_chunk(2, 2, &root_names));
+        let mut d = inode(IFDIR | 0o755, 3, 512);
+        d.db[0] = root_f;
+        d.blocks = 2;
+        b.dinodes.insert(2, d);
+        b.put(sub_f, &dir_chunk(8, 2, &[(b"f", 9), (b"g", 64)]));
+        let mut d = inode(IFDIR | 0o755, 2, 512);
+        d.db[0] = sub_f;
+        d.blocks = 2;
+        b.dinodes.insert(8, d);
+        b.put(hello_f, HELLO);
+        let mut d = inode(IFREG | 0o644, 2, HELLO.len() as u64);
+        d.db[0] = hello_f;
+        d.blocks = 2;
+        b.dinodes.insert(4, d);
+        b.put(link_f, b"hello");
+        let mut d = inode(IFLNK | 0o777, 1, 5);
+        d.db[0] = link_f;
+        d.blocks = 2;
+        b.dinodes.insert(5, d);
+        // /big: 12 direct blocks, an indirect block, 2 more blocks.
+        let data: Vec<u8> = (0..BIG).map(big_byte).collect();
+        let mut d = inode(IFREG | 0o600, 1, BIG as u64);
+        d.suid = UID_LONG;
+        d.uid = 70000;
+        for (i, chunk) in data.chunks(8192).enumerate().take(12) {
+            let a = b.block(d0);
+            b.put(a, chunk);
+            d.db[i] = a;
+        }
+        let ind = b.block(d0);
+        d.ib[0] = ind;
+        let mut indblk = vec![0u8; 8192];
+        for (k, chunk) in data.chunks(8192).skip(12).enumerate() {
+            let a = b.block(d0);
+            b.put(a, chunk);
+            put_i32(&mut indblk, 4 * k, a);
+        }
+        b.put(ind, &indblk);
+        d.blocks = 15 * 16;
+        b.dinodes.insert(3, d);
+        // /sparse: block, hole, block.
+        let mut d = inode(IFREG | 0o644, 1, 3 * 8192);
+        d.db[0] = b.block(d0);
+        d.db[2] = b.block(d0);
+        b.put(d.db[0], &[0xaa; 8192]);
+        b.put(d.db[2], &[0xbb; 8192]);
+        d.blocks = 32;
+        b.dinodes.insert(7, d);
+        // /null, /fifo, /sub/f.
+        let mut d = inode(IFCHR | 0o666, 1, 0);
+        d.db[1] = encode_dev(13, 2).unwrap() as i32;
+        b.dinodes.insert(6, d);
+        b.dinodes.insert(10, inode(IFIFO | 0o644, 1, 0));
+        b.dinodes.insert(9, inode(IFREG | 0o644, 1, 0));
+        // /sub/g in cg 1.
+        let g_f = b.frags(loc.cgdmin(1), 2);
+        let gdata: Vec<u8> = (0..G).map(|i| (i % 13) as u8).collect();
+        b.put(g_f, &gdata);
+        let mut d = inode(IFREG | 0o640, 1, G as u64);
+        d.db[0] = g_f;
+        d.blocks = 4;
+        b.dinodes.insert(64, d);
+        // Inodes (free ones get a generation number only).
+        for i in 0..loc.ninodes() {
+            let at = loc.inode_offset(i).unwrap() as usize;
+            let d = b.dinodes.get(&(i as u32)).cloned().unwrap_or(Dinode {
+                gen: if i >= 2 { i as i32 * 3 } else { 0 },
+                ..Default::default()
+            });
+            d.encode_into(&mut b.img[at..at + INODE_SIZE]);
+        }
+        // Cylinder groups.
+        let mut total = Csum::default();
+        let mut csum = vec![0u8; 1024];
+        let mut dsize = 0;
+        for c in 0..2u64 {
+            let base = loc.cgbase(c);
+            let ndblk = loc.ndblk(c);
+            let mut h = vec![0u8; 8192];
+            put_u32(&mut h, 4, CG_MAGIC);
+            put_i32(&mut h, 8, T);
+            put_i32(&mut h, 12, c as i32);
+            put_u16(
+                &mut h,
+                16,
+                if c == 1 {
+                    (sb.ncyl - cpg) as u16
+                } else {
+                    cpg as u16
+                },
+            );
+            put_u16(&mut h, 18, ipg as u16);
+            put_i32(&mut h, 20, ndblk as i32);
+            let btotoff = 168;
+            let boff = btotoff + 4 * cpg as usize;
+            let iusedoff = boff + 2 * cpg as usize * 8;
+            let freeoff = iusedoff + 8;
+            let nextfreeoff = freeoff + 64;
+            for (off, v) in [
+                (84, btotoff),
+                (88, boff),
+                (92, iusedoff),
+                (96, freeoff),
+                (100, nextfreeoff),
+            ] {
+                put_i32(&mut h, off, v as i32);
+            }
+            let mut cs = Csum::default();
+            for i in 0..ipg as u64 {
+                let n = c * ipg as u64 + i;
+                let live = n < 2 || b.dinodes.contains_key(&(n as u32));
+                if live {
+                    h[iusedoff + (i / 8) as usize] |= 1 << (i % 8);
+                    if b.dinodes
+                        .get(&(n as u32))
+                        .is_some_and(|d| d.mode & IFMT == IFDIR)
+                    {
+                        cs.ndir += 1;
+                    }
+                } else {
+                    cs.nifree += 1;
+                }
+            }
+            let mut frsum = [0i32; 8];
+            for blk in 0..ndblk / 8 {
+                let first = base + blk * 8;
+                let free: Vec<bool> = (0..8).map(|j| !b.used[(first + j) as usize]).collect();
+                for (j, &fr) in free.iter().enumerate() {
+                    if fr {
+                        let k = blk * 8 + j as u64;
+                        h[freeoff + (k / 8) as usize] |= 1 << (k % 8);
+                    }
+                }
+                let n = free.iter().filter(|&&x| x).count();
+                if n == 8 {
+                    cs.nbfree += 1;
+                    let rel = blk * 8;
+                    let cyl = (rel * 2 / spc as u64) as usize;
+                    let rpos = ((rel * 2 % spc as u64) % nsect as u64 * 8 / nsect as u64) as usize;
+                    let bt = btotoff + 4 * cyl;
+                    let v = get_i32(&h, bt) + 1;
+                    put_i32(&mut h, bt, v);
+                    let bp = boff + 2 * (cyl * 8 + rpos);
+                    let v = get_u16(&h, bp) + 1;
+                    put_u16(&mut h, bp, v);
+                } else if n > 0 {
+                    cs.nffree += n as i32;
+                    // Maximal runs of free frags.
+                    let mut run = 0;
+                    for &fr in free.iter().chain([false].iter()) {
+                        if fr {
+                            run += 1;
+                        } else if run > 0 {
+                            frsum[run] += 1;
+                            run = 0;
+                        }
+                    }
+                }
+            }
+            for (k, v) in frsum.iter().enumerate() {
+                put_i32(&mut h, 52 + 4 * k, *v);
+            }
+            cs.put(&mut h, 24);
+            cs.put(&mut csum, 16 * c as usize);
+            total.ndir += cs.ndir;
+            total.nbfree += cs.nbfree;
+            total.nifree += cs.nifree;
+            total.nffree += cs.nffree;
+            let at = (loc.cgtod(c) * 1024) as usize;
+            b.img[at..at + 8192].copy_from_slice(&h);
+            let meta = if c == 0 {
+                loc.cgdmin(0) + csfrags
+            } else {
+                loc.cgdmin(c) - loc.cgsblock(c)
+            };
+            dsize += ndblk - meta;
+        }
+        b.put(sb.csaddr, &csum);
+        sb.cstotal = total;
+        sb.dsize = dsize as i32;
+        let raw = sb.encode();
+        b.img[8192..16384].copy_from_slice(&raw);
+        for c in 0..2 {
+            let at = (loc.cgsblock(c) * 1024) as usize;
+            b.img[at..at + 8192].copy_from_slice(&raw);
+        }
+        TestImg {
+            bytes: b.img,
+            sb,
+            loc,
+            ino,
+            dinodes: b.dinodes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testimg::{build, TestImg};
+    use super::*;
+
+    fn with(t: &TestImg, f: impl FnOnce(&mut Vec<u8>)) -> CheckReport {
+        let mut b = t.bytes.clone();
+        f(&mut b);
+        check(&b[..])
+    }
+
+    #[track_caller]
+    fn expect(rep: &CheckReport, code: &str, ino: Option<u32>) {
+        assert!(
+            rep.problems
+                .iter()
+                .any(|p| p.code == code && (ino.is_none() || p.ino == ino)),
+            "expected {code} for {ino:?}, got:\n{rep}"
+        );
+        assert!(
+            CODES.iter().any(|(c, _)| *c == code),
+            "{code} is not in CODES"
+        );
+    }
+
+    #[test]
+    fn hand_built_images_are_clean() {
+        for stagger in [false, true] {
+            let t = build(stagger);
+            let rep = check(&t.bytes[..]);
+            assert!(rep.is_clean(), "stagger {stagger}:\n{rep}");
+            let s = &rep.summary;
+            assert_eq!(
+                (s.dirs, s.regular, s.symlinks, s.devices, s.other),
+                (2, 5, 1, 1, 1)
+            );
+            assert_eq!(s.inodes_used, 10);
+            assert_eq!(s.frags_claimed, 4 + 15 * 8 + 16 + 2);
+            assert_eq!(
+                s.free_blocks * 8 + s.free_frags + s.frags_claimed,
+                t.sb.dsize as u64
+            );
+        }
+        // Staggering moves cg 1's metadata.
+        let t = build(true);
+        assert_eq!(t.loc.cgstart(1), 512 + 32);
+        assert_eq!(t.loc.cgstart(0), 0);
+    }
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let mut seen = BTreeSet::new();
+        for (c, d) in CODES {
+            assert!(seen.insert(*c), "{c} twice");
+            assert!(c
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            assert!(!d.is_empty());
+        }
+    }
+
+    #[test]
+    fn field_names() {
+        assert_eq!(sb_field_name(0), "fs_link");
+        assert_eq!(sb_field_name(42), "fs_dsize");
+        assert_eq!(sb_field_name(133), "fs_state");
+        assert_eq!(sb_field_name(1340), "fs_qbmask");
+        assert_eq!(sb_field_name(1375), "fs_magic");
+        assert_eq!(sb_field_name(5000), "fs_space");
+        assert_eq!(dinode_field_name(44), "ic_db");
+        assert_eq!(dinode_field_name(109), "ic_gen");
+        assert_eq!(dinode_field_name(127), "ic_oeftflag");
+    }
+
+    #[test]
+    fn display() {
+        let p = Problem {
+            code: "ic-blocks",
+            ino: Some(57),
+            cg: None,
+            field: "ic_blocks",
+            message: "ic_blocks is 16, expected 18".into(),
+        };
+        assert_eq!(p.to_string(), "inode 57: ic_blocks is 16, expected 18");
+        let t = build(false);
+        let at = t.cg_at(1);
+        let rep = with(&t, |b| put_u32(b, at + 4, 0));
+        assert_eq!(
+            rep.with_code("cg-magic").next().unwrap().to_string(),
+            "cg 1: cg_magic is 0x0, expected 0x90255"
+        );
+    }
+
+    #[test]
+    fn short_and_unusable_images() {
+        assert!(check(&[0u8; 100][..]).has("image-short"));
+        let rep = check(&vec![0u8; 64 << 10][..]);
+        assert!(rep.has("sb-magic") && !rep.summary.complete, "{rep}");
+        let t = build(false);
+        // fs_size larger than the image.
+        let rep = with(&t, |b| put_i32(b, 8192 + 36, 5000));
+        expect(&rep, "sb-geometry", None);
+        // Truncated image.
+        let rep = check(&t.bytes[..600 << 10]);
+        expect(&rep, "sb-geometry", None);
+        // ipg not a multiple of inopb, bsize, fsize, ncg, frag, cpg, nrpos.
+        for (off, v) in [
+            (184, 65),
+            (48, 16384),
+            (52, 300),
+            (44, 0),
+            (44, 3),
+            (56, 4),
+            (180, 0),
+            (1360, 0),
+            (20, 16),
+            (24, -5),
+            (184, 1 << 20),
+        ] {
+            let rep = with(&t, |b| put_i32(b, 8192 + off, v));
+            expect(&rep, "sb-geometry", None);
+            assert_eq!(rep.problems.len(), 1, "{rep}");
+        }
+    }
+
+    #[test]
+    fn superblock_derived_fields() {
+        let t = build(false);
+        for (off, field) in [
+            (72, "fs_bmask"),
+            (80, "fs_bshift"),
+            (104, "fs_sbsize"),
+            (156, "fs_cssize"),
+            (152, "fs_csaddr"),
+            (160, "fs_cgsize"),
+            (1320, "fs_version"),
+            (1324, "fs_logbno"),
+            (1356, "fs_postblformat"),
+            (176, "fs_ncyl"),
+        ] {
+            let rep = with(&t, |b| {
+                let v = get_i32(b, 8192 + off);
+                put_i32(b, 8192 + off, v + 3);
+            });
+            assert!(
+                rep.problems
+                    .iter()
+                    .any(|p| p.code == "sb-field" && p.field == field),
+                "{field}: {rep}"
+            );
+        }
+        let rep = with(&t, |b| put_i32(b, 8192 + 192, 0));
+        assert!(rep
+            .problems
+            .iter()
+            .any(|p| p.code == "sb-field" && p.field == "fs_cstotal.cs_ndir"));
+    }
+
+    #[test]
+    fn backups_compare_every_cg() {
+        let t = build(true);
+        let at = (t.loc.cgsblock(1) * 1024) as usize;
+        let rep = with(&t, |b| b[at + 1000] = 1);
+        assert_eq!(rep.problems.len(), 1, "{rep}");
+        let p = &rep.problems[0];
+        assert_eq!(
+            (p.code, p.cg, p.field),
+            ("sb-backup-mismatch", Some(1), "fs_opostbl")
+        );
+    }
+
+    #[test]
+    fn pass1_inode_checks() {
+        let t = build(false);
+        let big = t.ino["/big"];
+        let at = t.inode_at(big);
+        // A pointer past EOF inside the indirect block.
+        let ind = t.frag_at(t.dinodes[&big].ib[0]);
+        let rep = with(&t, |b| put_i32(b, ind + 4 * 7, 900));
+        expect(&rep, "frags-past-eof", Some(big));
+        // An indirect level beyond the size.
+        let rep = with(&t, |b| put_i32(b, at + 92, 904));
+        expect(&rep, "frags-past-eof", Some(big));
+        // A direct block not block-aligned.
+        let rep = with(&t, |b| {
+            let v = get_i32(b, at + 40);
+            put_i32(b, at + 40, v + 1)
+        });
+        expect(&rep, "block-range", Some(big));
+        // A data block in the boot area (passes chkrange, collides with metadata).
+        let hello = t.ino["/hello"];
+        let hat = t.inode_at(hello);
+        let rep = with(&t, |b| put_i32(b, hat + 40, 3));
+        expect(&rep, "dup-block", Some(hello));
+        assert!(
+            rep.with_code("dup-block")
+                .next()
+                .unwrap()
+                .message
+                .contains("cg 0 metadata"),
+            "{rep}"
+        );
+        // The csum frag claimed as data.
+        let rep = with(&t, |b| put_i32(b, hat + 40, 40));
+        expect(&rep, "dup-block", Some(hello));
+        // Symlinks.
+        let link = t.ino["/link"];
+        let lat = t.inode_at(link);
+        let rep = with(&t, |b| put_u64(b, lat + 8, 2000));
+        expect(&rep, "symlink-length", Some(link));
+        let rep = with(&t, |b| put_i32(b, lat + 40, 0));
+        expect(&rep, "symlink-hole", Some(link));
+        // Sizes.
+        let rep = with(&t, |b| put_u64(b, hat + 8, 1 << 41));
+        expect(&rep, "inode-size", Some(hello));
+        // A large sparse file needs FSLARGEFILES.
+        let sp = t.inode_at(t.ino["/sparse"]);
+        let rep = with(&t, |b| put_u64(b, sp + 8, 3 << 30));
+        expect(&rep, "largefiles", None);
+        assert_eq!(rep.problems.len(), 1, "{rep}");
+        // Reserved inodes, shadow and xattr references.
+        let z = t.inode_at(1);
+        let rep = with(&t, |b| b[z + 3] = 1);
+        expect(&rep, "reserved-inode", Some(1));
+        let rep = with(&t, |b| put_u32(b, hat + 112, 5));
+        expect(&rep, "inode-shadow", Some(hello));
+        let rep = with(&t, |b| put_u32(b, hat + 124, 1));
+        expect(&rep, "inode-xattr", Some(hello));
+        // A device with a size.
+        let null = t.inode_at(t.ino["/null"]);
+        let rep = with(&t, |b| put_u64(b, null + 8, 1));
+        expect(&rep, "device-inode", Some(t.ino["/null"]));
+    }
+
+    #[test]
+    fn directory_checks() {
+        let t = build(false);
+        let root = t.inode_at(2);
+        let rep = with(&t, |b| put_u16(b, root, IFREG | 0o755));
+        expect(&rep, "root-inode", Some(2));
+        let rep = with(&t, |b| put_u64(b, root + 8, 500));
+        expect(&rep, "dir-size", Some(2));
+        let rep = with(&t, |b| put_u64(b, root + 8, 0));
+        expect(&rep, "dir-size", Some(2));
+        let e = t.dirent_at("/", b"hello");
+        let rep = with(&t, |b| put_u16(b, e + 6, 300));
+        expect(&rep, "dirent-name", Some(2));
+        let rep = with(&t, |b| b[e + 9] = b'/');
+        expect(&rep, "dirent-name", Some(2));
+        let rep = with(&t, |b| b[e + 8 + 5] = b'x');
+        expect(&rep, "dirent-name", Some(2));
+        let rep = with(&t, |b| put_u32(b, e, 128));
+        expect(&rep, "dirent-ino", Some(2));
+        let rep = with(&t, |b| put_u16(b, e + 4, 0));
+        expect(&rep, "dirent-reclen", Some(2));
+        let rep = with(&t, |b| put_u16(b, e + 4, 8));
+        expect(&rep, "dirent-reclen", Some(2));
+        // An extra "." entry.
+        let rep = with(&t, |b| {
+            put_u16(b, e + 6, 1);
+            b[e + 8] = b'.';
+            b[e + 9] = 0;
+        });
+        expect(&rep, "dot", Some(2));
+        // "." with a long reclen swallowing "..".
+        let dot = t.dirent_at("/", b".");
+        let rep = with(&t, |b| put_u16(b, dot + 4, 24));
+        expect(&rep, "dot", Some(2));
+        // Root's ".." not 2.
+        let dd = t.dirent_at("/", b"..");
+        let rep = with(&t, |b| put_u32(b, dd, 8));
+        expect(&rep, "dotdot", Some(2));
+        // Unreferenced file.
+        let f = t.dirent_at("/sub", b"f");
+        let rep = with(&t, |b| put_u32(b, f, 0));
+        expect(&rep, "unref-inode", Some(t.ino["/sub/f"]));
+    }
+
+    #[test]
+    fn cg_header_fields() {
+        let t = build(true);
+        for c in 0..2 {
+            let at = t.cg_at(c);
+            for (off, field) in [
+                (12, "cg_cgx"),
+                (40, "cg_rotor"),
+                (48, "cg_irotor"),
+                (84, "cg_btotoff"),
+                (92, "cg_iusedoff"),
+                (100, "cg_nextfreeoff"),
+            ] {
+                let rep = with(&t, |b| put_i32(b, at + off, -1));
+                assert!(
+                    rep.problems.iter().any(|p| p.code == "cg-header"
+                        && p.field == field
+                        && p.cg == Some(c as u32)),
+                    "cg {c} {field}: {rep}"
+                );
+            }
+            let rep = with(&t, |b| put_u16(b, at + 16, 0));
+            assert!(rep.with_code("cg-header").any(|p| p.field == "cg_ncyl"));
+            let rep = with(&t, |b| put_u16(b, at + 18, 1));
+            assert!(rep.with_code("cg-header").any(|p| p.field == "cg_niblk"));
+        }
+        // cg 1's inode map: /sub/g is its first inode.
+        let at = t.cg_at(1) + CgMapOffsets::of(&t.sb).unwrap().iusedoff as usize;
+        let rep = with(&t, |b| b[at] = 0);
+        expect(&rep, "inode-bitmap", Some(64));
+        let rep = with(&t, |b| b[at] = 3);
+        expect(&rep, "inode-bitmap", Some(65));
+    }
+
+    #[test]
+    fn problem_cap() {
+        // Every free inode partly allocated: far fewer than the cap, all listed.
+        let t = build(false);
+        let rep = with(&t, |b| {
+            for i in 11..64 {
+                let at = t.inode_at(i);
+                put_i32(b, at + 88, 1);
+            }
+        });
+        assert_eq!(rep.with_code("partial-inode").count(), 53);
+        assert!(rep.summary.complete);
+    }
+}
+
+/// Robustness: damaged images never make the checker or the reader panic,
+/// loop or allocate without bound.
+#[cfg(test)]
+mod fuzz {
+    use super::testimg::{build, TestImg};
+    use super::*;
+    use crate::read::Reader;
+    use proptest::prelude::*;
+    use std::io::Write;
+    use std::sync::OnceLock;
+
+    fn images() -> &'static [TestImg; 2] {
+        static I: OnceLock<[TestImg; 2]> = OnceLock::new();
+        I.get_or_init(|| [build(false), build(true)])
+    }
+
+    /// Byte ranges worth damaging: superblocks, cg headers, inode tables,
+    /// directory blocks, the indirect block, the csum array, anything.
+    fn regions(t: &TestImg) -> [(usize, usize); 11] {
+        let k = |f: u64| (f * 1024) as usize;
+        [
+            (8192, FS_STRUCT_SIZE),
+            (k(t.loc.cgsblock(1)), FS_STRUCT_SIZE),
+            (t.cg_at(0), 600),
+            (t.cg_at(1), 600),
+            (k(t.loc.cgimin(0)), 64 * INODE_SIZE),
+            (k(t.loc.cgimin(1)), 8 * INODE_SIZE),
+            (t.frag_at(t.dinodes[&2].db[0]), 512),
+            (t.frag_at(t.dinodes[&8].db[0]), 512),
+            (t.frag_at(t.dinodes[&3].ib[0]), 64),
+            (t.frag_at(t.sb.csaddr), 32),
+            (0, t.bytes.len()),
+        ]
+    }
+
+    /// A sink that fails after 4 MiB, so a damaged huge sparse size ends soon.
+    struct Capped(usize);
+    impl Write for Capped {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            if self.0 + b.len() > 4 << 20 {
+                return Err(std::io::Error::other("cap"));
+            }
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn exercise(b: &[u8]) {
+        let rep = check(b);
+        for p in &rep.problems {
+            let _ = p.to_string();
+            assert!(CODES.iter().any(|(c, _)| *c == p.code), "{}", p.code);
+        }
+        if let Ok(r) = Reader::open(b) {
+            let _ = r.walk();
+            let _ = r.lookup(b"/sub/g");
+            let n = r.locator().ninodes().min(130) as u32;
+            for ino in 0..n {
+                let _ = r.stat(ino);
+                let _ = r.read_dir(ino);
+                let _ = r.read_link(ino);
+                let _ = r.read_file(ino, &mut Capped(0));
+            }
+        }
+    }
+
+    fn word() -> impl Strategy<Value = i32> {
+        prop_oneof![
+            Just(0i32),
+            Just(-1),
+            Just(1),
+            Just(i32::MIN),
+            Just(i32::MAX),
+            Just(0x7fff),
+            0..2048i32,
+            any::<i32>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn byte_flips(which in 0..2usize,
+                      edits in prop::collection::vec((0..11usize, any::<u32>(), any::<u8>()), 1..8)) {
+            let t = &images()[which];
+            let regs = regions(t);
+            let mut b = t.bytes.clone();
+            for (r, off, v) in edits {
+                let (s, l) = regs[r];
+                b[s + off as usize % l] = v;
+            }
+            exercise(&b);
+        }
+
+        #[test]
+        fn extreme_words(which in 0..2usize,
+                         edits in prop::collection::vec((0..10usize, any::<u32>(), word()), 1..4)) {
+            let t = &images()[which];
+            let regs = regions(t);
+            let mut b = t.bytes.clone();
+            for (r, off, v) in edits {
+                let (s, l) = regs[r];
+                let at = s + (off as usize % l) / 4 * 4;
+                if at + 4 <= s + l {
+                    put_i32(&mut b, at, v);
+                }
+            }
+            exercise(&b);
+        }
+
+        #[test]
+        fn truncated(which in 0..2usize, len in 0usize..(1 << 20)) {
+            exercise(&images()[which].bytes[..len]);
+        }
+    }
 }
