@@ -1274,11 +1274,8 @@ impl<'a, R: ReadAt + ?Sized> Ck<'a, R> {
             return;
         }
         let i = ino as usize;
-        let mut st = state_of(d.mode);
+        let st = state_of(d.mode);
         self.nlink[i] = d.nlink;
-        if d.size > MAXOFF32 {
-            self.large_files += 1;
-        }
         let t = d.mode & IFMT;
         let bogus = if st == ST_UNKNOWN {
             self.rep.ino(
@@ -1362,6 +1359,9 @@ impl<'a, R: ReadAt + ?Sized> Ck<'a, R> {
             }
             return;
         }
+        if d.size > MAXOFF32 {
+            self.large_files += 1;
+        }
         let is_dir = is_dir_state(st);
         let mut skip_dir = false;
         if is_dir && d.size == 0 {
@@ -1395,11 +1395,10 @@ impl<'a, R: ReadAt + ?Sized> Ck<'a, R> {
         let loc = self.io.loc.clone();
         let ndb = d.size.div_ceil(loc.bsize);
         let mut frags = 0u64;
-        let (mut nbad, mut ndup, mut npast) = (0u32, 0u32, 0u32);
+        let (mut nbad, mut npast) = (0u32, 0u32);
         let mut first_hole: Option<u64> = None;
         let mut first_bad: Option<u64> = None;
         let mut runs = Vec::new();
-        let mut dup_first: Option<u64> = None;
         let (used, rep, dups, budget) = (
             &mut self.used,
             &mut self.rep,
@@ -1447,8 +1446,6 @@ impl<'a, R: ReadAt + ?Sized> Ck<'a, R> {
                 for f in a..a + nfrags {
                     if used.test_and_set(f) {
                         dup = true;
-                        ndup += 1;
-                        dup_first.get_or_insert(f);
                         if dups.len() < MAX_DUP_FRAGS {
                             dups.insert(f);
                         }
@@ -1505,7 +1502,6 @@ impl<'a, R: ReadAt + ?Sized> Ck<'a, R> {
         if !completed {
             self.rep.aborted = true;
         }
-        let _ = dup_first;
         self.frags_claimed += frags;
         if nbad > PER_INODE_REPORTS {
             self.rep.ino(
@@ -1558,9 +1554,7 @@ impl<'a, R: ReadAt + ?Sized> Ck<'a, R> {
                 );
             }
         }
-        if ndup > 0 {
-            st |= 0; // claimants are reported by pass 1b
-        }
+        // Claimants of duplicate frags are named by pass 1b.
         self.state[i] = st;
         self.shadow_refs(ino, &d);
     }
