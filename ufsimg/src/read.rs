@@ -712,6 +712,10 @@ impl<R: ReadAt> Reader<R> {
             }
             let d = self.inode(cur)?;
             if !matches!(d.mode & IFMT, IFDIR | IFATTRDIR) {
+                let parent = match parent {
+                    [rest @ .., b'/'] if !rest.is_empty() => rest,
+                    p => p,
+                };
                 return Err(UfsError::WrongType {
                     path: lossy(parent),
                     what: "not a directory",
@@ -917,7 +921,7 @@ mod tests {
             e => panic!("{e:?}"),
         }
         match r.lookup(b"/hello/x") {
-            Err(UfsError::WrongType { path, .. }) => assert_eq!(path, "/hello/"),
+            Err(UfsError::WrongType { path, .. }) => assert_eq!(path, "/hello"),
             e => panic!("{e:?}"),
         }
         assert!(matches!(r.inode(128), Err(UfsError::Corrupt(_))));
