@@ -31,7 +31,7 @@ pub enum UfsError {
         size: u64,
     },
     /// Device numbers that neither the old nor the SVR4 encoding can hold.
-    #[error("{path}: device {major},{minor} does not fit UFS (major at most 16383, minor at most 262143)")]
+    #[error("{path}: device {major},{minor} does not fit UFS (major at most 16383, minor at most 262143; not major 0 with minor 256..65535 nor major 16383 with minor 196608 or more, which illumos reads back as other numbers)")]
     DeviceNumber {
         /// Path inside the tree.
         path: String,

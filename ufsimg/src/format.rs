@@ -542,14 +542,16 @@ impl Dinode {
 /// 16-bit form `(major << 8) | minor` when major ≤ 0x7f and minor ≤ 0xff,
 /// else the SVR4 form `(major << 18) | minor` (major ≤ 0x3fff, minor ≤ 0x3ffff).
 /// `None` if the numbers do not fit the SVR4 form, or if the SVR4 word would
-/// have 0xffff in its top 16 bits (major 16383 with minor ≥ 196608): illumos
-/// `ufs_iget` and Linux both read such a word back as an old-form number.
+/// have 0 or 0xffff in its top 16 bits (major 0 with minor 256..=65535, or
+/// major 16383 with minor ≥ 196608): illumos `ufs_iget` and Linux both read
+/// such a word back as an old-form number, so no encoding round-trips.
 pub fn encode_dev(major: u32, minor: u32) -> Option<u32> {
     if major <= 0x7f && minor <= 0xff {
         Some((major << 8) | minor)
     } else if major <= 0x3fff && minor <= 0x3ffff {
         let v = (major << 18) | minor;
-        (v >> 16 != 0xffff).then_some(v)
+        let hi = v >> 16;
+        (hi != 0 && hi != 0xffff).then_some(v)
     } else {
         None
     }
@@ -613,6 +615,9 @@ mod tests {
         assert_eq!(encode_dev(16383, 196607), Some(0xfffe_ffff));
         assert_eq!(encode_dev(16384, 0), None);
         assert_eq!(encode_dev(0, 262144), None);
+        // Would read back as old-form (1, 44).
+        assert_eq!(encode_dev(0, 300), None);
+        assert_eq!(encode_dev(0, 65536), Some(65536));
         for (ma, mi) in [
             (0, 0),
             (127, 255),
