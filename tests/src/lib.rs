@@ -8,11 +8,16 @@
 //!   [`check_ufs_image_with_linux`], which compares the two;
 //! * [`oracle_env`]: where `scripts/setup-test-deps.sh` put the kernel,
 //!   modules and GRUB legacy files; oracle tests fail (never skip) when it
-//!   has not been run.
+//!   has not been run;
+//! * [`grub_boot::boot_iso`]: boot an ISO with GRUB legacy under QEMU; a
+//!   multiboot test kernel reports the command line and each module's
+//!   length and checksum, to compare with the host's bytes
+//!   ([`grub_boot::module_expectation`]).
 #![deny(missing_docs)]
 
 pub mod cache;
 pub mod cpio;
+pub mod grub_boot;
 pub mod linux_ufs;
 pub mod manifest;
 
