@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod image;
+pub mod iso;
 pub mod output;
 pub mod size;
 pub mod ufs;
@@ -20,5 +21,23 @@ pub fn source_date_epoch(flag: Option<i64>) -> anyhow::Result<i64> {
             anyhow::anyhow!("SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds")
         }),
         _ => Ok(fstree::DEFAULT_EPOCH),
+    }
+}
+
+/// A progress bar of `total` bytes for writing `out`, drawn on standard
+/// error only when `enabled` and standard error is a terminal.
+pub fn progress_bar(enabled: bool, total: u64, out: &std::path::Path) -> indicatif::ProgressBar {
+    if enabled && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b.set_message(out.display().to_string());
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
     }
 }

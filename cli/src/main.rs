@@ -53,6 +53,41 @@ enum Cmd {
         #[arg(long)]
         lost_found: bool,
     },
+    /// Make an El Torito ISO 9660 image with Rock Ridge from a directory tree.
+    Iso {
+        /// Source directory.
+        src: PathBuf,
+        /// Output image.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Boot image inside SRC (default: boot/grub/stage2_eltorito when present).
+        #[arg(long, value_name = "REL")]
+        boot: Option<String>,
+        /// Make no boot entry even if the default boot image exists.
+        #[arg(long, conflicts_with = "boot")]
+        no_boot: bool,
+        /// Boot catalog path inside the image.
+        #[arg(long, value_name = "REL", default_value = ".catalog")]
+        catalog: String,
+        /// Volume identifier (at most 32 characters).
+        #[arg(long, default_value = "illumos")]
+        volume_id: String,
+        /// Add a Joliet tree (Windows names).
+        #[arg(long)]
+        joliet: bool,
+        /// Primary names: strict (level 2, relocation past 8 levels) or relaxed (mkisofs -U style).
+        #[arg(long, value_enum, default_value_t = Names::Strict)]
+        names: Names,
+        /// ISO level: 2, or 3 to allow files over 4 GiB (multi-extent).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=3))]
+        level: u8,
+        /// Metadata manifest (PATH TYPE MODE UID GID [MAJOR MINOR] per line).
+        #[arg(long, value_name = "FILE")]
+        metadata: Option<PathBuf>,
+        /// Keep host uid/gid instead of 0:0.
+        #[arg(long)]
+        preserve_owner: bool,
+    },
     /// List a directory (or one entry) of an image, long format.
     Ls {
         /// Image (UFS, or gzip-compressed UFS).
@@ -78,8 +113,50 @@ enum Cmd {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Names {
+    Strict,
+    Relaxed,
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.cmd {
+        Cmd::Iso {
+            src,
+            output,
+            boot,
+            no_boot,
+            catalog,
+            volume_id,
+            joliet,
+            names,
+            level,
+            metadata,
+            preserve_owner,
+        } => {
+            let opts = mvi::iso::IsoOptions {
+                src,
+                out: output.clone(),
+                boot,
+                no_boot,
+                catalog,
+                volume_id,
+                joliet,
+                names: match names {
+                    Names::Strict => iso9660::NameMode::Strict,
+                    Names::Relaxed => iso9660::NameMode::Relaxed,
+                },
+                level,
+                metadata,
+                preserve_owner,
+                time: mvi::source_date_epoch(cli.source_date_epoch)?,
+            };
+            let report = mvi::iso::build(&opts, !cli.quiet)?;
+            if !cli.quiet {
+                print!("{}", report.render(&output.display().to_string()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Ufs {
             src,
             output,

@@ -125,19 +125,7 @@ pub fn build(opts: &UfsOptions, progress: bool) -> anyhow::Result<UfsReport> {
         ncg: layout.geo.ncg,
         nbpi: opts.nbpi,
     };
-    let bar = if progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let b = indicatif::ProgressBar::new(layout.geo.image_bytes);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b.set_message(opts.out.display().to_string());
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = crate::progress_bar(progress, layout.geo.image_bytes, &opts.out);
     let b2 = bar.clone();
     write_atomic(&opts.out, |w| {
         ufsimg::write_with_progress(&layout, &tree, w, move |n| b2.set_position(n))

@@ -8,4 +8,22 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod encode;
+pub mod names;
+mod plan;
 pub mod read;
+pub mod susp;
+mod write;
+mod write_error;
+
+pub use names::NameMode;
+pub use plan::{
+    boot_info_checksum, dir_bytes_len, path_table_size, plan, record_len, BootLayout, BootOptions,
+    Dir, FileData, IsoLayout, Options, Record, Rename, Target, MAX_DEPTH, MAX_EXTENT, PAD_SECTORS,
+    RR_MOVED,
+};
+pub use write::{
+    boot_catalog, boot_record, dir_bytes, encode_record, path_table, volume_descriptor, write,
+    write_with_progress, WriteStats,
+};
+pub use write_error::WriteError;
