@@ -5,9 +5,10 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 /// Create `path` atomically: `f` writes into a buffered temporary file in the
-/// same directory, which is renamed over `path` only if `f` succeeds and the
-/// data reaches the disk. On any error the temporary file is removed and an
-/// existing `path` is left untouched.
+/// same directory, which is renamed over `path` only if `f` succeeds. On any
+/// error the temporary file is removed and an existing `path` is left
+/// untouched. Like tar, makefs and xorriso, no fsync is forced: readers see
+/// either the old file or the complete new one.
 pub fn write_atomic<T>(
     path: &Path,
     f: impl FnOnce(&mut BufWriter<&mut std::fs::File>) -> anyhow::Result<T>,
@@ -36,9 +37,6 @@ pub fn write_atomic<T>(
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
         .with_context(|| format!("{}: cannot set permissions", tmp.path().display()))?;
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("{}: sync failed", path.display()))?;
     tmp.persist(path).map_err(|e| e.error).with_context(|| {
         format!(
             "{}: cannot rename the finished output into place",

@@ -150,19 +150,27 @@ impl Tree {
 
     /// Add another name for the existing non-directory node `target` (a hard link).
     pub fn link(&mut self, parent: NodeId, name: &[u8], target: NodeId) -> Result<(), TreeError> {
-        let ppath = self.path_of(parent);
+        // Paths are built only for errors: path_of walks the whole tree.
         if !valid_name(name) {
             return Err(TreeError::InvalidName {
-                path: ppath,
+                path: self.path_of(parent),
                 name: escape_bytes(name),
             });
         }
+        if !matches!(self.nodes[parent].kind, Kind::Dir(_)) {
+            return Err(TreeError::Missing {
+                path: self.path_of(parent),
+            });
+        }
+        let pos = self
+            .entries(parent)
+            .binary_search_by(|e| e.name.as_slice().cmp(name));
         let Kind::Dir(entries) = &mut self.nodes[parent].kind else {
-            return Err(TreeError::Missing { path: ppath });
+            unreachable!("checked above");
         };
-        match entries.binary_search_by(|e| e.name.as_slice().cmp(name)) {
+        match pos {
             Ok(_) => Err(TreeError::Exists {
-                path: join(&ppath, name),
+                path: join(&self.path_of(parent), name),
             }),
             Err(pos) => {
                 entries.insert(

@@ -609,12 +609,14 @@ fn demand(tree: &Tree, order_nodes: &[NodeId], lost_found: bool) -> Demand {
             None => u64::from(BSIZE),
             Some(id) => match &tree.node(id).kind {
                 Kind::Dir(entries) => {
-                    let extra = if id == ROOT && lost_found {
-                        Some(&b"lost+found"[..])
-                    } else {
-                        None
-                    };
-                    dir_size(entries.iter().map(|e| e.name.as_slice()).chain(extra))
+                    // The same order the writer packs: lost+found takes its
+                    // sorted place among the root's entries.
+                    let mut names: Vec<&[u8]> = entries.iter().map(|e| e.name.as_slice()).collect();
+                    if id == ROOT && lost_found {
+                        let pos = names.partition_point(|n| *n < &b"lost+found"[..]);
+                        names.insert(pos, b"lost+found");
+                    }
+                    dir_size(names.into_iter())
                 }
                 Kind::File { size, .. } => *size,
                 Kind::Symlink(t) => t.len() as u64,

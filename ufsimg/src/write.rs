@@ -169,6 +169,7 @@ impl Layout {
             }
         }
         let mut out = vec![0u8; p.size as usize];
+        // The plan sized the directory with the same packing (plan::dir_size).
         let mut chunk = 0usize;
         let mut used = 0usize;
         let mut last = 0usize; // offset of the last entry in the chunk
@@ -218,6 +219,9 @@ struct Out<W: Write> {
 }
 
 static ZEROS: [u8; 65536] = [0u8; 65536];
+
+/// Data blocks copied per read and write (512 KiB): a fixed buffer.
+const BATCH_BLOCKS: u64 = 64;
 
 impl<W: Write> Out<W> {
     fn bytes(&mut self, b: &[u8]) -> Result<(), UfsError> {
@@ -369,6 +373,7 @@ pub fn write_with_progress<W: Write>(
     let sb = layout.sb.encode();
     let mut stats = WriteStats::default();
     let mut block = vec![0u8; BSIZE as usize];
+    let mut batch = vec![0u8; (BATCH_BLOCKS * u64::from(BSIZE)) as usize];
     let mut cached: Option<(u32, Source)> = None;
     for c in 0..g.ncg {
         let base = g.cgbase(c);
@@ -433,15 +438,28 @@ pub fn write_with_progress<W: Write>(
                             }
                         }
                         Content::Stream { first_unit, .. } => {
-                            for u in first_unit..first_unit + u64::from(e.nfrags / FRAG) {
+                            let end = first_unit + u64::from(e.nfrags / FRAG);
+                            let mut u = first_unit;
+                            while u < end {
                                 match classify(u, p.nblocks) {
                                     Unit::Data(lbn) => {
+                                        // Copy runs of consecutive data blocks in one read.
+                                        let mut n = 1u64;
+                                        while u + n < end
+                                            && n < BATCH_BLOCKS
+                                            && classify(u + n, p.nblocks) == Unit::Data(lbn + n)
+                                        {
+                                            n += 1;
+                                        }
                                         let off = lbn * u64::from(BSIZE);
-                                        src.read(off, &mut block, p.size)?;
+                                        let len = (n * u64::from(BSIZE)) as usize;
+                                        src.read(off, &mut batch[..len], p.size)?;
+                                        o.bytes(&batch[..len])?;
                                         if is_file {
                                             stats.file_bytes +=
-                                                (p.size - off).min(u64::from(BSIZE));
+                                                p.size.saturating_sub(off).min(len as u64);
                                         }
+                                        u += n;
                                     }
                                     Unit::Indirect { level, blocks, .. } => {
                                         block.fill(0);
@@ -450,9 +468,10 @@ pub fn write_with_progress<W: Write>(
                                             let a = layout.unit_addr(ino, child_unit(u, level, i));
                                             put_u32(&mut block, 4 * i as usize, a);
                                         }
+                                        o.bytes(&block)?;
+                                        u += 1;
                                     }
                                 }
-                                o.bytes(&block)?;
                             }
                         }
                     }
