@@ -51,7 +51,7 @@ pub fn civil(t: i64) -> (i64, u32, u32, u32, u32, u32) {
 /// (offset 0). Years outside 1900..=2155 are clamped to the range's ends.
 pub fn date7(t: i64) -> [u8; 7] {
     let lo = -2_208_988_800; // 1900-01-01
-    let hi = 5_996_851_199; // 2155-12-31 23:59:59
+    let hi = 5_869_583_999; // 2155-12-31 23:59:59
     let (y, mo, d, h, mi, s) = civil(t.clamp(lo, hi));
     [
         (y - 1900) as u8,

@@ -323,7 +323,9 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
                 len: *size,
             });
         }
-        if b.load_size == 0 || u64::from(b.load_size) * 512 > size.div_ceil(512) * 512 {
+        if b.load_size == 0
+            || u64::from(b.load_size) * 512 > size.div_ceil(SECTOR as u64) * SECTOR as u64
+        {
             return Err(WriteError::LoadSize {
                 path: shown,
                 sectors: b.load_size,

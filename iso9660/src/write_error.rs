@@ -39,7 +39,7 @@ pub enum WriteError {
         len: u64,
     },
     /// The load size asks for more than the image holds.
-    #[error("boot load size {sectors} × 512 bytes exceeds the {len}-byte boot image {path}")]
+    #[error("boot load size {sectors} × 512 bytes exceeds the {len}-byte boot image {path} (rounded up to 2048-byte sectors)")]
     LoadSize {
         /// Path inside the tree.
         path: String,
