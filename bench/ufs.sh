@@ -76,7 +76,7 @@ run_timed() {
 }
 
 # fsync_probe OUT CMD... : one extra, untimed run under strace; prints the seconds spent
-# inside fsync/fdatasync (mvi syncs its output before the rename; makefs does not).
+# inside fsync/fdatasync (neither mvi nor makefs forces a sync; this checks it stays so).
 fsync_probe() {
     local out=$1
     shift
@@ -280,7 +280,7 @@ cat <<EOF
 | \`makefs -t ffs -B le\` | $(fmt "$mk_wall") | $(fmt "$mk_min")-$(fmt "$mk_max") | $(fmt "$mk_user" 2) / $(fmt "$mk_sys" 2) | $tput_mk | $(mib "$mk_rss") MiB | $(human "$mk_size") ($(human "$mk_alloc")) |
 
 **Ratio mvi/makefs (median wall): $ratio** (below 1 = mvi faster). \`mvi check\` on mvi's image: $mvi_check.
-mvi's wall time includes an fsync of its output before the atomic rename (makefs does not sync); fsync time in one extra run under strace: $mvi_fsync.
+fsync calls in mvi's run (one extra run under strace; mvi renames its output into place without forcing a sync, like makefs): $mvi_fsync.
 
 $(if [[ -n $scale_rows ]]; then
     printf 'Scaling with entry count (same %s of data, more files; warm-up + %s alternated runs each, medians):\n\n' "$SIZE" "$SCALE_RUNS"
