@@ -474,3 +474,62 @@ fn bad_input_is_rejected_before_writing() {
         .all(|r| r.0 == 0x80 && r.1 == 0xFFFF_F800));
     assert_eq!(recs.last().unwrap().0, 0);
 }
+
+#[test]
+fn golden_image_digest() {
+    // A layout change must be deliberate: this pins the bytes of one image
+    // (boot image with a partial trailing word, Joliet, a symlink, a device,
+    // a deep directory, names that collide).
+    use sha2::{Digest, Sha256};
+    let img = image(4099);
+    let mut t = boot_tree(&img);
+    let mut cur = ROOT;
+    for i in 0..9 {
+        cur = t.add(cur, format!("level{i}").as_bytes(), dir()).unwrap();
+    }
+    t.add(cur, b"deep.txt", file(b"nine levels down\n"))
+        .unwrap();
+    for n in [&b"a"[..], b"a.", b"a.0"] {
+        t.add(ROOT, n, file(n)).unwrap();
+    }
+    t.add(
+        ROOT,
+        b"null",
+        Node {
+            kind: Kind::CharDev {
+                major: 13,
+                minor: 2,
+            },
+            perm: 0o666,
+            uid: 0,
+            gid: 3,
+            mtime: 1_000_000,
+        },
+    )
+    .unwrap();
+    t.add(
+        ROOT,
+        b"menu",
+        Node {
+            kind: Kind::Symlink(b"boot/grub/menu.lst".to_vec()),
+            perm: 0o777,
+            uid: 0,
+            gid: 0,
+            mtime: 1_000_000,
+        },
+    )
+    .unwrap();
+    let mut o = boot_opts(&img);
+    o.joliet = true;
+    let l = plan(&t, &o).unwrap();
+    let mut out = Vec::new();
+    write(&l, &t, &mut out).unwrap();
+    let digest: String = Sha256::digest(&out)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!((out.len(), digest.as_str()), (GOLDEN_LEN, GOLDEN_SHA256));
+}
+
+const GOLDEN_LEN: usize = 428_032;
+const GOLDEN_SHA256: &str = "2e5fdb672c49ee7496f293dc63c82131cf3ab1e1703bc537cfc5b221dbf02c03";
