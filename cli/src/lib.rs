@@ -4,6 +4,7 @@
 //! 2 bad usage or input).
 #![deny(missing_docs)]
 
+pub mod archive;
 pub mod image;
 pub mod iso;
 pub mod output;
