@@ -7,6 +7,7 @@
 pub mod archive;
 pub mod image;
 pub mod iso;
+pub mod menu;
 pub mod output;
 pub mod size;
 pub mod ufs;

@@ -88,6 +88,59 @@ enum Cmd {
         #[arg(long)]
         preserve_owner: bool,
     },
+    /// Gzip an image into a boot archive: one deterministic gzip member, compressed in parallel.
+    Archive {
+        /// The image (e.g. from `mvi ufs`).
+        image: PathBuf,
+        /// Output archive (e.g. platform/i86pc/boot_archive).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Compression level, 1 (fastest) to 9 (smallest).
+        #[arg(long, default_value_t = mvi::archive::DEFAULT_LEVEL)]
+        level: u32,
+        /// Compression threads (default: the available cores). Never changes the output bytes.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        /// Also write OUTPUT.hash: the SHA-1 of the uncompressed image, 40 hex digits.
+        #[arg(long)]
+        hash: bool,
+    },
+    /// Write a GRUB legacy menu.lst (or lint one with --lint); exit 1 when the lint finds an error.
+    Menu {
+        /// Output menu.lst.
+        #[arg(short, long, required_unless_present = "lint")]
+        output: Option<PathBuf>,
+        /// One entry per ISA, in order: 64 and/or 32, comma-separated.
+        #[arg(long, default_value = "64")]
+        arch: String,
+        /// Entry title (with two ISAs each gets " (64-bit)" / " (32-bit)").
+        #[arg(long, default_value = "minimal viable illumos")]
+        title: String,
+        /// Kernel console: text, ttya or ttyb (a serial one also moves GRUB there).
+        #[arg(long, default_value = "text")]
+        console: String,
+        /// Seconds before the default entry boots.
+        #[arg(long, value_name = "S", default_value_t = 10)]
+        timeout: u32,
+        /// illumos (kernel$ with $ISADIR) or plain (stock GRUB 0.97: explicit per-ISA paths).
+        #[arg(long, default_value = "illumos")]
+        dialect: String,
+        /// The entry booted by default, from 0.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        default: u32,
+        /// Kernel arguments, e.g. "-k" or "-B acpi-user-options=0x2" (repeatable).
+        #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+        boot_args: Vec<String>,
+        /// Add a "Boot from hard disk" chainloader entry.
+        #[arg(long)]
+        hard_disk: bool,
+        /// Lint against this media tree: every kernel and module each entry can load exists.
+        #[arg(long, value_name = "TREE")]
+        check: Option<PathBuf>,
+        /// Lint an existing menu.lst instead of writing one.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["output", "arch", "title", "console", "timeout", "dialect", "default", "boot_args", "hard_disk"])]
+        lint: Option<PathBuf>,
+    },
     /// List a directory (or one entry) of an image, long format.
     Ls {
         /// Image (UFS, or gzip-compressed UFS).
@@ -187,6 +240,76 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{}", report.render(&output.display().to_string()));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Archive {
+            image,
+            output,
+            level,
+            threads,
+            hash,
+        } => {
+            let opts = mvi::archive::ArchiveOptions {
+                image,
+                out: output.clone(),
+                gzip: mvi::archive::GzipOptions {
+                    level,
+                    threads: threads.unwrap_or_else(mvi::archive::default_threads),
+                    ..Default::default()
+                },
+                hash,
+            };
+            let report = mvi::archive::build(&opts, !cli.quiet)?;
+            if !cli.quiet {
+                print!("{}", report.render(&output.display().to_string()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Menu {
+            output,
+            arch,
+            title,
+            console,
+            timeout,
+            dialect,
+            default,
+            boot_args,
+            hard_disk,
+            check,
+            lint,
+        } => {
+            let (report, name) = match (lint, output) {
+                (Some(file), _) => (
+                    mvi::menu::lint_file(&file, check.as_deref())?,
+                    file.display().to_string(),
+                ),
+                (None, Some(out)) => {
+                    let spec = mvi::menu::MenuArgs {
+                        arch,
+                        title,
+                        console,
+                        timeout,
+                        dialect,
+                        default,
+                        boot_args,
+                        hard_disk,
+                    }
+                    .spec()?;
+                    (
+                        mvi::menu::render(&spec, &out, check.as_deref())?,
+                        out.display().to_string(),
+                    )
+                }
+                (None, None) => anyhow::bail!("menu: give -o OUTPUT or --lint FILE"),
+            };
+            eprint!("{}", report.render_diagnostics(&name));
+            if !cli.quiet {
+                print!("{}", report.summary(&name));
+            }
+            Ok(if report.failed() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Cmd::Ls {
             image,
