@@ -320,7 +320,7 @@ pub fn write_with_progress<W: Write>(
         o.at(d.lba);
         o.bytes(&dir_bytes(d))?;
     }
-    let mut buf = vec![0u8; 1 << 16];
+    let mut buf = vec![0u8; 1 << 20];
     for (i, f) in layout.files.iter().enumerate() {
         o.at(f.lba);
         let (data, size) = file_source(tree, f);
