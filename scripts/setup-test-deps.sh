@@ -69,11 +69,15 @@ for p in "${PACKAGES[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [[ $status == "install ok installed" ]] || die "package $p is not installed"
 done
-for tool in xorriso genisoimage isoinfo 7z bsdtar qemu-system-x86_64 cpio insmod nasm \
+for tool in xorriso genisoimage isoinfo isovfy 7z bsdtar qemu-system-x86_64 cpio insmod nasm \
     makefs pigz xz zstd gcc; do
     command -v "$tool" >/dev/null || die "tool $tool not found on PATH"
 done
 [[ -x /bin/busybox ]] || die "/bin/busybox (busybox-static) missing"
+# The ISO validators run xorriso and bsdtar under LC_ALL=C.UTF-8 (built into
+# Debian's glibc since 2.35).
+[[ $(LC_ALL=C.UTF-8 locale charmap 2>/dev/null) == UTF-8 ]] ||
+    die "the C.UTF-8 locale is not available (needed by the ISO validators)"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time missing"
 # manifest.c is linked with -static: glibc's static archive must be there.
 if ! echo 'int main(void){return 0;}' | gcc -static -x c -o /dev/null - 2>/dev/null; then
