@@ -30,3 +30,4 @@ pub use manifest::{manifest_diff, tree_manifest};
 
 #[cfg(test)]
 mod crosscheck;
+pub mod iso_validators;
