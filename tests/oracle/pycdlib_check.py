@@ -224,25 +224,29 @@ def walk_rr(iso):
 
 
 def walk_joliet(iso):
-    """J lines for the Joliet tree; names without a trailing ';1'."""
-    stack = ['']
+    """J lines for the Joliet tree; printed names without a trailing ';1'
+    (files are looked up by their recorded names, with it)."""
+    # (display path, lookup path)
+    stack = [('', '')]
     while stack:
-        d = stack.pop()
-        for rec in children(iso, joliet_path='/' + d):
-            name = rec.file_identifier().decode('utf-16-be')
+        d, dl = stack.pop()
+        for rec in children(iso, joliet_path='/' + dl):
+            raw = rec.file_identifier().decode('utf-16-be', errors='surrogatepass')
+            name = raw
             if not rec.is_dir() and name.endswith(';1'):
                 name = name[:-2]
             p = name if not d else d + '/' + name
-            raw = p.encode('utf-8', errors='surrogatepass')
+            pl = raw if not dl else dl + '/' + raw
+            shown = p.encode('utf-8', errors='surrogatepass')
             if rec.is_dir():
-                emit('J %s d - -' % esc(raw))
-                stack.append(p)
+                emit('J %s d - -' % esc(shown))
+                stack.append((p, pl))
                 continue
-            sha, n = read_hash(iso, joliet_path='/' + p)
+            sha, n = read_hash(iso, joliet_path='/' + pl)
             if n != rec.get_data_length():
                 error('joliet %s: read %d bytes, record says %d'
-                      % (esc(raw), n, rec.get_data_length()))
-            emit('J %s f %d %s' % (esc(raw), n, sha))
+                      % (esc(shown), n, rec.get_data_length()))
+            emit('J %s f %d %s' % (esc(shown), n, sha))
 
 
 def boot(iso, boot_path):
