@@ -201,7 +201,7 @@ fn check(ctx: &Ctx, v: &mut Verdict) -> Result<(), String> {
         let _ = writeln!(v.output, "Rock Ridge tree: {} entries", l.entries.len());
         rr = Some(nonempty_sizes(&l));
         if let Some(exp) = ctx.expected_view_raw() {
-            take_catalog(&mut l, ctx.catalog_path(), &mut v.problems);
+            ctx.prepare_rr(&mut l, v);
             v.problems.extend(compare(&exp, &l, &Columns::ALL));
             v.note(format!(
                 "Rock Ridge tree of {} paths compared on {}",
@@ -235,7 +235,9 @@ fn check(ctx: &Ctx, v: &mut Verdict) -> Result<(), String> {
         let _ = writeln!(v.output, "Joliet tree: {} entries", l.entries.len());
         if let Some(j) = &ctx.joliet {
             take_catalog(&mut l, ctx.catalog_path(), &mut v.problems);
-            v.problems.extend(j.compare(&l));
+            let (problems, notes) = j.compare(&l);
+            v.problems.extend(problems);
+            v.notes.extend(notes);
             v.note(format!("Joliet tree of {} paths compared", l.entries.len()));
         }
     }

@@ -45,6 +45,15 @@ impl Ctx<'_> {
             .map(|e| with_device_view(e, self.expect.pn_encoding, reader))
     }
 
+    /// Before comparing a Rock Ridge listing: remove the visible boot
+    /// catalog and an empty relocation directory.
+    pub(crate) fn prepare_rr(&self, l: &mut Listing, v: &mut Verdict) {
+        take_catalog(l, self.catalog_path(), &mut v.problems);
+        if let Some(exp) = &self.expected {
+            listing::drop_relocation_dir(l, exp, &mut v.notes);
+        }
+    }
+
     fn boot_facts(&self) -> Option<&eltorito::BootFacts> {
         self.boot.as_ref().ok().and_then(|b| b.as_ref())
     }
@@ -224,6 +233,32 @@ fn hex_bytes(b: &[u8]) -> String {
         .join(" ")
 }
 
+/// Path -> (extent, directory record flags).
+pub(crate) type Extents = std::collections::BTreeMap<String, (u64, u8)>;
+
+/// Undo [`fstree::escape_bytes`].
+pub(crate) fn unescape_fstree(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'\\') {
+            out.push(b'\\');
+            i += 2;
+        } else if b[i] == b'\\'
+            && b.get(i + 1..i + 4)
+                .is_some_and(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)))
+        {
+            out.push(((b[i + 1] - b'0') << 6) | ((b[i + 2] - b'0') << 3) | (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 fn esc(raw: &[u8]) -> String {
     fstree::escape_bytes(raw)
 }
@@ -291,14 +326,9 @@ pub(crate) fn parse_lsdl(out: &[u8]) -> (Listing, Vec<String>) {
     (l, bad)
 }
 
-/// Parse `isoinfo -l [-R]` output. Also returns each path's extent.
-pub(crate) fn parse_isoinfo_listing(
-    out: &[u8],
-) -> (
-    Listing,
-    std::collections::BTreeMap<String, u64>,
-    Vec<String>,
-) {
+/// Parse `isoinfo -l [-R]` output. Also returns each path's extent and
+/// directory record flags (bit 1: directory).
+pub(crate) fn parse_isoinfo_listing(out: &[u8]) -> (Listing, Extents, Vec<String>) {
     let mut l = Listing::default();
     let mut extents = std::collections::BTreeMap::new();
     let mut bad = Vec::new();
@@ -312,6 +342,10 @@ pub(crate) fn parse_isoinfo_listing(
         if line.len() < 11 || line.iter().all(|c| c.is_ascii_whitespace()) {
             continue;
         }
+        // isoinfo prints "?---------" for some "." and ".." records.
+        if line.ends_with(b"]  . ") || line.ends_with(b"]  .. ") {
+            continue;
+        }
         let parsed = (|| {
             let open = line.iter().position(|&c| c == b'[')?;
             let close = open + line[open..].iter().position(|&c| c == b']')?;
@@ -321,8 +355,9 @@ pub(crate) fn parse_isoinfo_listing(
                 mode[0] = b'p'; // isoinfo prints FIFOs as 'f'
             }
             let (kind, perm) = parse_mode(&mode)?;
-            let (ext_tok, _) = tokens(&line[open + 1..close], 1)?;
+            let (ext_tok, _) = tokens(&line[open + 1..close], 2)?;
             let extent: u64 = num(ext_tok[0])?;
+            let flags = u8::from_str_radix(std::str::from_utf8(ext_tok[1]).ok()?, 16).ok()?;
             let rest = line[close + 1..].strip_prefix(b"  ")?;
             let (name, target) = if kind == 'l' {
                 let (n, t) = split_once(rest, b" -> ")?;
@@ -332,7 +367,7 @@ pub(crate) fn parse_isoinfo_listing(
             };
             Some((
                 name,
-                extent,
+                (extent, flags),
                 IsoEntry {
                     kind,
                     perm: Some(perm),
@@ -550,7 +585,7 @@ pub(crate) fn xorriso(ctx: &Ctx) -> Verdict {
     if !ctx.expect.rock_ridge {
         v.note("no Rock Ridge: the lsdl listing shows ISO 9660 names and is not compared");
     } else if let Some(exp) = ctx.expected_view(PnReader::GlibcDevT) {
-        take_catalog(&mut listing, ctx.catalog_path(), &mut v.problems);
+        ctx.prepare_rr(&mut listing, &mut v);
         let cols = Columns {
             sha256: false,
             ..Columns::ALL
@@ -748,7 +783,7 @@ pub(crate) fn pycdlib(ctx: &Ctx) -> Verdict {
         );
         v.problems.extend(sizes);
         if let Some(exp) = ctx.expected_view(PnReader::Raw) {
-            take_catalog(&mut rr, ctx.catalog_path(), &mut v.problems);
+            ctx.prepare_rr(&mut rr, &mut v);
             v.problems.extend(compare(&exp, &rr, &Columns::ALL));
             v.note(format!(
                 "Rock Ridge tree of {} paths compared on {}",
@@ -765,7 +800,9 @@ pub(crate) fn pycdlib(ctx: &Ctx) -> Verdict {
     }
     if let Some(j) = &ctx.joliet {
         take_catalog(&mut jl, ctx.catalog_path(), &mut v.problems);
-        v.problems.extend(j.compare(&jl));
+        let (problems, notes) = j.compare(&jl);
+        v.problems.extend(problems);
+        v.notes.extend(notes);
         v.note(format!(
             "Joliet tree of {} paths compared",
             jl.entries.len()
@@ -874,8 +911,8 @@ pub(crate) fn isoinfo(ctx: &Ctx) -> Verdict {
         if let (Some(b), Some(facts)) = (&ctx.expect.boot, ctx.boot_facts()) {
             if ctx.expect.rock_ridge {
                 let key = esc(b.image_path.trim_start_matches('/').as_bytes());
-                match extents.get(&key) {
-                    Some(&e) if e == u64::from(facts.rba) => {}
+                match extents.get(&key).map(|x| x.0) {
+                    Some(e) if e == u64::from(facts.rba) => {}
                     e => v.problem(format!(
                         "boot image {key} listed at extent {e:?}, catalog loads {}",
                         facts.rba
@@ -886,7 +923,21 @@ pub(crate) fn isoinfo(ctx: &Ctx) -> Verdict {
         if !ctx.expect.rock_ridge {
             v.note("no Rock Ridge: the listing shows ISO 9660 names and is not compared");
         } else if let Some(exp) = ctx.expected_view(PnReader::Raw) {
-            take_catalog(&mut l, ctx.catalog_path(), &mut v.problems);
+            // isoinfo does not follow CL: relocated directories are listed
+            // under the relocation directory, a file record in their place.
+            let is_dir = |p: &String| l.entries.get(p).is_some_and(|e| e.kind == 'd');
+            let placeholders = extents
+                .iter()
+                .filter(|(p, (_, fl))| fl & 2 == 0 && is_dir(p))
+                .map(|(p, (e, _))| (p.clone(), *e))
+                .collect();
+            let dirs = extents
+                .iter()
+                .filter(|(_, (_, fl))| fl & 2 != 0)
+                .map(|(p, (e, _))| (p.clone(), *e))
+                .collect();
+            listing::follow_relocations(&mut l, &placeholders, &dirs, &mut v.notes);
+            ctx.prepare_rr(&mut l, &mut v);
             let cols = Columns {
                 perm_mask: 0o777,
                 owner: false,
@@ -1083,6 +1134,7 @@ pub(crate) fn bsdtar(ctx: &Ctx) -> Verdict {
     let env = [("LC_ALL", "C.UTF-8")];
     let expected = ctx.expected_view(PnReader::GlibcDevT);
     let mut sockets = Vec::new();
+    let mut devices = Vec::new();
     if let Some(r) = ctx.run(
         &mut v,
         "bsdtar-t",
@@ -1107,16 +1159,19 @@ pub(crate) fn bsdtar(ctx: &Ctx) -> Verdict {
                 "bsdtar listed no root directory \".\": it did not read the file as ISO 9660",
             );
         }
-        sockets = l
-            .entries
-            .iter()
-            .filter(|(_, e)| e.kind == 's')
-            .map(|(p, _)| p.clone())
-            .collect();
+        let of_kind = |k: &[char]| -> Vec<String> {
+            l.entries
+                .iter()
+                .filter(|(_, e)| k.contains(&e.kind))
+                .map(|(p, _)| p.clone())
+                .collect()
+        };
+        sockets = of_kind(&['s']);
+        devices = of_kind(&['c', 'b']);
         if !ctx.expect.rock_ridge {
             v.note("no Rock Ridge: the -tv listing is not compared by name");
         } else if let Some(exp) = &expected {
-            take_catalog(&mut l, ctx.catalog_path(), &mut v.problems);
+            ctx.prepare_rr(&mut l, &mut v);
             tolerate_sl_quirk(Some(exp), &mut l, &mut v);
             let cols = Columns {
                 sha256: false,
@@ -1136,18 +1191,35 @@ pub(crate) fn bsdtar(ctx: &Ctx) -> Verdict {
         return v.finish(start);
     }
     let root = am_root(ctx.work.path());
-    if let Some(r) = ctx.run(
-        &mut v,
-        "bsdtar-x",
-        "bsdtar",
-        &[
-            OsStr::new("-xf"),
-            ctx.iso_arg(),
-            OsStr::new("-C"),
-            dir.as_os_str(),
-        ],
-        &env,
-    ) {
+    // Device nodes are compared through the -tv listing, not extracted:
+    // libarchive builds dev_t = high << 32 | low from PN, which for the
+    // illumos/Linux-kernel encoding (high = major) is no device Linux can
+    // create ("Can't create: Invalid argument"), and non-root cannot mknod.
+    let excludes: Vec<std::ffi::OsString> = devices
+        .iter()
+        .flat_map(|p| {
+            let mut pat = b"^".to_vec();
+            for b in unescape_fstree(p) {
+                if matches!(b, b'*' | b'?' | b'[' | b']' | b'\\') {
+                    pat.push(b'\\');
+                }
+                pat.push(b);
+            }
+            pat.push(b'$');
+            [
+                std::ffi::OsString::from("--exclude"),
+                std::os::unix::ffi::OsStringExt::from_vec(pat),
+            ]
+        })
+        .collect();
+    let mut xargs = vec![
+        OsStr::new("-xf"),
+        ctx.iso_arg(),
+        OsStr::new("-C"),
+        dir.as_os_str(),
+    ];
+    xargs.extend(excludes.iter().map(|x| x.as_os_str()));
+    if let Some(r) = ctx.run(&mut v, "bsdtar-x", "bsdtar", &xargs, &env) {
         require_exit_zero(&mut v, &r);
         require_quiet_stderr(&mut v, &r);
         let walked = fstree::walk(
@@ -1189,7 +1261,10 @@ pub(crate) fn bsdtar(ctx: &Ctx) -> Verdict {
                 ));
             }
         } else if let Some(exp) = &expected {
-            take_catalog(&mut l, ctx.catalog_path(), &mut v.problems);
+            let mut exp = exp.clone();
+            exp.entries.retain(|_, e| !matches!(e.kind, 'c' | 'b'));
+            let exp = &exp;
+            ctx.prepare_rr(&mut l, &mut v);
             tolerate_sl_quirk(Some(exp), &mut l, &mut v);
             let cols = if root {
                 Columns::ALL
@@ -1207,9 +1282,9 @@ pub(crate) fn bsdtar(ctx: &Ctx) -> Verdict {
                 l.entries.len(),
                 cols.describe(),
                 if root {
-                    ""
+                    " (device nodes excluded)"
                 } else {
-                    " (not root: modes, owners and devices not restored)"
+                    " (device nodes excluded; not root: modes and owners not restored)"
                 }
             ));
         }
@@ -1386,7 +1461,8 @@ drwxr-xr-x   1    0    0            8192 Nov 28 2026 [     37 02]  with space \n
         assert_eq!(l.entries["abs-link"].size, Some(11));
         assert_eq!(l.entries["with\\040space"].size, None);
         assert_eq!(l.entries["with\\040space/file\\0401.txt"].size, Some(2));
-        assert_eq!(ext["with\\040space/file\\0401.txt"], 123);
+        assert_eq!(ext["with\\040space/file\\0401.txt"], (123, 0));
+        assert_eq!(ext["with\\040space"], (37, 2));
     }
 
     #[test]
@@ -1415,6 +1491,19 @@ brw-r--r--  1 0      0         7,0 Nov 28 16:59 bdev\n\
         assert!(!slashes_dropped("a/b/c", "a/b/c"));
         assert!(!slashes_dropped("a/b/c", "a/b"));
         assert!(!slashes_dropped("a/b/c", "a/x/c"));
+    }
+
+    #[test]
+    fn fstree_escapes_round_trip() {
+        for raw in [
+            &b"plain"[..],
+            b"a b",
+            b"back\\slash",
+            b"\xff\x00x",
+            b"\\101",
+        ] {
+            assert_eq!(unescape_fstree(&fstree::escape_bytes(raw)), raw);
+        }
     }
 
     #[test]
