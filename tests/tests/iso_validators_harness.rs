@@ -340,6 +340,65 @@ fn joliet_without_rock_ridge_image_passes() {
     assert_eq!(r.failed(), [Pycdlib, Bsdtar, HadrisIso], "{r}");
 }
 
+/// A second producer: genisoimage relocates the 11-deep directory into
+/// `rr_moved` (CL/PL/RE), writes `PN` as major/minor words, and lists
+/// symlinks and special files in Joliet as empty files.
+#[test]
+fn genisoimage_image_with_relocation_passes() {
+    let f = fixture();
+    // genisoimage -J refuses names that are not UTF-8.
+    let src = f.work.join("gsrc");
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(&f.src)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::remove_file(
+        src.join("names")
+            .join(std::ffi::OsStr::from_bytes(b"latin1-\xe9t\xe9")),
+    )
+    .unwrap();
+    let tree = walk(&src);
+    let iso = f.work.join("genisoimage.iso");
+    let out = Command::new("genisoimage")
+        .args(["-quiet", "-R", "-J", "-V", "GENISO", "-o"])
+        .arg(&iso)
+        .arg(&src)
+        .output()
+        .expect("genisoimage (run scripts/setup-test-deps.sh)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expect = IsoExpectation {
+        tree: Some(tree),
+        volume_id: Some("GENISO".into()),
+        boot: None,
+        joliet: true,
+        rock_ridge: true,
+        pn_encoding: PnEncoding::MajorMinor,
+    };
+    let r = must_pass(&iso, &expect);
+    let notes = &r.verdict(Validator::Isoinfo).unwrap().notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("relocated directory rr_moved/")),
+        "{notes:?}"
+    );
+    // With the other PN encoding the device numbers no longer match.
+    let wrong = IsoExpectation {
+        pn_encoding: PnEncoding::LinuxDevT,
+        ..expect
+    };
+    let r = run_validators(&iso, &wrong);
+    use Validator::*;
+    assert_eq!(r.failed(), [Xorriso, Pycdlib, Bsdtar, HadrisIso], "{r}");
+}
+
 #[test]
 fn wrong_expectations_are_reported() {
     let f = fixture();
@@ -572,4 +631,20 @@ fn corruptions_are_caught_by_the_validators_that_should() {
         assert!(validate_iso(&iso, &expect).is_err());
     }
     eprintln!("{summary}");
+}
+
+#[test]
+fn iso_manifest_ignores_link_counts_only() {
+    use mvi_tests::iso_validators::{iso_manifest, iso_manifest_diff};
+    let f = fixture();
+    let exp = iso_manifest(&f.tree).unwrap();
+    assert!(
+        exp.lines().all(|l| l.split(' ').nth(6) == Some("*")),
+        "{exp}"
+    );
+    let host = mvi_tests::tree_manifest(&f.tree);
+    assert_eq!(iso_manifest_diff(&exp, &host).unwrap(), "");
+    let changed = host.replacen(" 0644 ", " 0600 ", 1);
+    let d = iso_manifest_diff(&host, &changed).unwrap();
+    assert!(d.contains("0600"), "{d}");
 }
