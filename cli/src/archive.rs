@@ -181,6 +181,8 @@ struct Job {
     dict: Vec<u8>,
     data: Vec<u8>,
     last: bool,
+    /// A reused buffer for the compressed bytes.
+    out: Vec<u8>,
 }
 
 /// One compressed chunk, with its buffers handed back for reuse.
@@ -248,6 +250,7 @@ fn produce<R: Read, W: Write>(
     let window = 2 * opts.threads + 1;
     let mut free_data: Vec<Vec<u8>> = Vec::new();
     let mut free_dict: Vec<Vec<u8>> = Vec::new();
+    let mut free_out: Vec<Vec<u8>> = Vec::new();
     let mut history: Vec<u8> = Vec::with_capacity(DICTIONARY_SIZE);
     let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
     let mut crc = crc32fast::Hasher::new();
@@ -294,6 +297,7 @@ fn produce<R: Read, W: Write>(
                 dict,
                 data,
                 last,
+                out: free_out.pop().unwrap_or_default(),
             };
             job_tx
                 .send(job)
@@ -313,6 +317,7 @@ fn produce<R: Read, W: Write>(
             crc.combine(&d.crc);
             free_data.push(d.data);
             free_dict.push(d.dict);
+            free_out.push(d.deflated);
             written += 1;
         }
     }
@@ -359,16 +364,15 @@ fn worker(
     done: mpsc::Sender<Result<Done, ArchiveError>>,
 ) {
     let mut engine = Compress::new(Compression::new(level), false);
-    let mut spare: Vec<u8> = Vec::new();
     loop {
-        let job = {
+        let mut job = {
             let Ok(rx) = jobs.lock() else { return };
             match rx.recv() {
                 Ok(j) => j,
                 Err(_) => return,
             }
         };
-        let mut out = std::mem::take(&mut spare);
+        let mut out = std::mem::take(&mut job.out);
         let result = deflate_chunk(&mut engine, &job, &mut out).map(|()| {
             let mut crc = crc32fast::Hasher::new();
             crc.update(&job.data);
@@ -552,9 +556,9 @@ pub fn build(opts: &ArchiveOptions, progress: bool) -> anyhow::Result<ArchiveRep
     let bar = crate::progress_bar(progress, meta.len(), &opts.out);
     let reader = bar.wrap_read(std::io::BufReader::with_capacity(1 << 16, file));
     let hash_file = opts.hash.then(|| hash_path(&opts.out));
+    let placed_hash = std::cell::Cell::new(false);
     let (gzip, sha1) = write_atomic(&opts.out, |w| {
-        let mut reader = Sha1Reader::new(reader);
-        let summary = compress(&mut reader, &mut *w, &opts.gzip).map_err(|e| match e {
+        let explain = |e: ArchiveError| match e {
             ArchiveError::Read(e) => {
                 anyhow::Error::new(e).context(format!("{}: cannot read", image.display()))
             }
@@ -562,23 +566,27 @@ pub fn build(opts: &ArchiveOptions, progress: bool) -> anyhow::Result<ArchiveRep
                 anyhow::Error::new(e).context(format!("{}: write failed", opts.out.display()))
             }
             e => anyhow::Error::new(e),
-        })?;
+        };
+        let Some(hp) = &hash_file else {
+            let summary = compress(reader, &mut *w, &opts.gzip).map_err(explain)?;
+            return Ok((summary, None));
+        };
+        // Hash only when asked: SHA-1 runs on the reading thread.
+        let mut reader = Sha1Reader::new(reader);
+        let summary = compress(&mut reader, &mut *w, &opts.gzip).map_err(explain)?;
         let digest = reader.hex_digest();
-        if let Some(hp) = &hash_file {
-            write_atomic(hp, |hw| {
-                hw.write_all(format!("{digest}\n").as_bytes())
-                    .with_context(|| format!("{}: write failed", hp.display()))
-            })?;
-        }
-        Ok((summary, digest))
+        write_atomic(hp, |hw| {
+            hw.write_all(format!("{digest}\n").as_bytes())
+                .with_context(|| format!("{}: write failed", hp.display()))
+        })?;
+        placed_hash.set(true);
+        Ok((summary, Some(digest)))
     })
     .inspect_err(|_| {
-        if let Some(hp) = &hash_file {
-            // Only reached when the archive's own rename failed after the hash
-            // file went into place (earlier errors never create it).
-            if hp.exists() && !opts.out.exists() {
-                let _ = std::fs::remove_file(hp);
-            }
+        // Only when the archive's own rename failed after the hash file
+        // went into place: leave neither.
+        if let (true, Some(hp)) = (placed_hash.get(), &hash_file) {
+            let _ = std::fs::remove_file(hp);
         }
     })?;
     bar.finish_and_clear();
@@ -586,7 +594,7 @@ pub fn build(opts: &ArchiveOptions, progress: bool) -> anyhow::Result<ArchiveRep
         gzip,
         level: opts.gzip.level,
         threads: opts.gzip.threads,
-        sha1: opts.hash.then_some(sha1),
+        sha1,
         hash_file,
     })
 }
