@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod encode;
+mod error;
 pub mod names;
 mod plan;
 pub mod read;
@@ -16,6 +17,7 @@ pub mod susp;
 mod write;
 mod write_error;
 
+pub use error::IsoError;
 pub use names::NameMode;
 pub use plan::{
     boot_info_checksum, dir_bytes_len, path_table_size, plan, record_len, BootLayout, BootOptions,
