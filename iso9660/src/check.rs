@@ -279,11 +279,14 @@ fn split_ident(id: &[u16]) -> (&[u16], &[u16], Option<&[u16]>) {
     }
 }
 
-/// A version number's value; a missing version (a directory) counts as
-/// the highest, so `A` (directory) sorts before `A.;1` as genisoimage and
-/// libisofs order them (a plain byte comparison of the identifiers).
+/// A version number's value. ECMA-119 §9.3 compares versions as digit
+/// strings padded on the left with `0` (0x30), i.e. numerically; a missing
+/// version (a directory identifier) is all padding, 0, so it sorts after
+/// every version of a file with the same name and extension: `A.;1` before
+/// the directory `A`. (genisoimage and libisofs compare the identifiers as
+/// plain strings and put the directory first.)
 fn version_value(v: Option<&[u16]>) -> u64 {
-    v.map_or(u64::MAX, |v| {
+    v.map_or(0, |v| {
         v.iter().take(10).fold(0u64, |acc, &c| {
             let d = if (0x30..=0x39).contains(&c) {
                 u64::from(c - 0x30)
@@ -2184,6 +2187,29 @@ struct PtRec {
 }
 
 impl<R: ReadAt + ?Sized> Ck<'_, R> {
+    /// [`push`](Self::push) for a path table problem of the `tree`
+    /// hierarchy: the message names the tree; `path` equal to the tree's
+    /// name means no particular directory.
+    #[allow(clippy::too_many_arguments)]
+    fn push_pt(
+        &mut self,
+        tree: &str,
+        code: &'static str,
+        lba: Option<u64>,
+        path: Option<&str>,
+        field: &'static str,
+        message: String,
+    ) {
+        let path = path.filter(|p| *p != tree);
+        self.push(
+            code,
+            lba,
+            path,
+            field,
+            format!("{tree} path tables: {message}"),
+        );
+    }
+
     fn read_path_table(
         &mut self,
         lba: u32,
@@ -2195,7 +2221,8 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
         let l = Some(u64::from(lba));
         let start = u64::from(lba) * SECTOR;
         let Some(b) = self.read(start, u64::from(size), Some("a path table")) else {
-            self.push(
+            self.push_pt(
+                tree,
                 "path-table-size",
                 l,
                 Some(tree),
@@ -2215,7 +2242,8 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
         while p < b.len() {
             let id_len = usize::from(b[p]);
             if id_len == 0 {
-                self.push(
+                self.push_pt(
+                    tree,
                     "path-table-record",
                     l,
                     Some(tree),
@@ -2229,7 +2257,8 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
             }
             let end = p + 8 + id_len;
             if end > b.len() {
-                self.push(
+                self.push_pt(
+                    tree,
                     "path-table-record",
                     l,
                     Some(tree),
@@ -2262,7 +2291,8 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
         let size = le32(vd, 132);
         let vdl = Some(vd_lba);
         if u64::from(size) > self.len {
-            self.push(
+            self.push_pt(
+                tree,
                 "path-table-size",
                 vdl,
                 Some(tree),
@@ -2311,7 +2341,8 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
             })
             .sum();
         if u64::from(size) != expected_size {
-            self.push(
+            self.push_pt(
+                tree,
                 "path-table-size",
                 vdl,
                 Some(tree),
@@ -2335,7 +2366,8 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
                     .zip(&m_table)
                     .position(|(a, b)| a != b)
                     .unwrap_or(l_table.len().min(m_table.len()));
-                self.push(
+                self.push_pt(
+                    tree,
                     "path-table-lm",
                     Some(u64::from(m_lba)),
                     Some(tree),
@@ -2355,7 +2387,8 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
             if lba != 0 {
                 if let Some(t) = self.read_path_table(lba, size, big, field, tree) {
                     if t != l_table {
-                        self.push(
+                        self.push_pt(
+                            tree,
                             "path-table-lm",
                             Some(u64::from(lba)),
                             Some(tree),
@@ -2375,11 +2408,12 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
             let parent = usize::from(r.parent);
             let lvl = if num == 1 {
                 if r.ident != [0] || r.parent != 1 {
-                    self.push("path-table-record", l, Some(tree), "directory_identifier", format!("record 1 has identifier {:?} parent {}, expected the root (0x00, parent 1)", lossy(&r.ident), r.parent));
+                    self.push_pt(tree, "path-table-record", l, Some(tree), "directory_identifier", format!("record 1 has identifier {:?} parent {}, expected the root (0x00, parent 1)", lossy(&r.ident), r.parent));
                 }
                 1
             } else if parent == 0 || parent >= num {
-                self.push(
+                self.push_pt(
+                    tree,
                     "path-table-parent",
                     l,
                     Some(tree),
@@ -2400,7 +2434,8 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
             };
             levels.push(lvl);
             if r.ext_attr_len != 0 {
-                self.push(
+                self.push_pt(
+                    tree,
                     "path-table-record",
                     l,
                     Some(tree),
@@ -2412,7 +2447,8 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
                 );
             }
             match scan.by_extent.get(&r.extent) {
-                None => self.push(
+                None => self.push_pt(
+                    tree,
                     "path-table-extent",
                     l,
                     Some(tree),
@@ -2427,7 +2463,8 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
                     let d = &scan.dirs[di];
                     let dpath = d.path.clone();
                     if !seen.insert(r.extent) {
-                        self.push(
+                        self.push_pt(
+                            tree,
                             "path-table-extent",
                             l,
                             Some(&dpath),
@@ -2436,7 +2473,8 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
                         );
                     }
                     if di != 0 && r.ident != d.ident {
-                        self.push(
+                        self.push_pt(
+                            tree,
                             "path-table-name",
                             l,
                             Some(&dpath),
@@ -2452,7 +2490,7 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
                         let pext = l_table[parent - 1].extent;
                         let want = scan.dirs[d.parent].extent;
                         if pext != want {
-                            self.push("path-table-parent", l, Some(&dpath), "parent_directory_number", format!("record {num} has parent number {parent} (LBA {pext}), the directory's parent is at LBA {want} (record {})", number[d.parent]));
+                            self.push_pt(tree, "path-table-parent", l, Some(&dpath), "parent_directory_number", format!("record {num} has parent number {parent} (LBA {pext}), the directory's parent is at LBA {want} (record {})", number[d.parent]));
                         }
                     }
                 }
@@ -2469,14 +2507,15 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
                     }
                 });
                 if o != Ordering::Less {
-                    self.push("path-table-order", l, Some(tree), "directory_identifier", format!("record {num} ({}, level {lvl}, parent {}) does not sort after record {i} ({}, level {}, parent {})", lossy(&r.ident), r.parent, lossy(&prev.ident), levels[i - 1], prev.parent));
+                    self.push_pt(tree, "path-table-order", l, Some(tree), "directory_identifier", format!("record {num} ({}, level {lvl}, parent {}) does not sort after record {i} ({}, level {}, parent {})", lossy(&r.ident), r.parent, lossy(&prev.ident), levels[i - 1], prev.parent));
                 }
             }
         }
         for d in &scan.dirs {
             if !seen.contains(&d.extent) {
                 let p = d.path.clone();
-                self.push(
+                self.push_pt(
+                    tree,
                     "path-table-extent",
                     l,
                     Some(&p),
@@ -2924,9 +2963,14 @@ mod tests {
         assert_eq!(iso_ident_cmp(b"B.;1", b"B.TAR;1"), Less);
         assert_eq!(iso_ident_cmp(b"A.;2", b"A.;1"), Less, "versions descend");
         assert_eq!(
-            iso_ident_cmp(b"A", b"A.;1"),
+            iso_ident_cmp(b"A.;1", b"A"),
             Less,
-            "a directory before a file of that name"
+            "a directory (no version, padded with '0') after the file of that name"
+        );
+        assert_eq!(
+            iso_ident_cmp(b"A.;10", b"A.;9"),
+            Less,
+            "versions compare as numbers"
         );
         assert_eq!(iso_ident_cmp(b"AB.;1", b"A.B;1"), Greater);
         assert_eq!(iso_ident_cmp(b"A_B", b"AB"), Greater);
