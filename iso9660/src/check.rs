@@ -154,6 +154,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("boot-info-length", "boot info table bytes 16–19 are not the boot file length"),
     ("boot-info-checksum", "boot info table bytes 20–23 are not the sum of the file's 32-bit LE words from byte 64"),
     ("boot-info-reserved", "boot info table bytes 24–63 are not zero"),
+    ("grub-path", "GRUB Legacy's ISO reader would not find a path named in CheckOptions::grub_paths (NM split, several extents, not found)"),
     ("io", "a structure could not be read"),
     ("work-limit", "the check stopped early: too many problems or too much to read"),
 ];
@@ -419,14 +420,45 @@ struct Ck<'a, R: ReadAt + ?Sized> {
     ce_blocks: HashSet<u64>,
     vss: u64,
     pvd_lba: u64,
+    /// (extent, data length) of the PVD's root record.
+    root: (u32, u32),
     rr: bool,
     rr_skip: usize,
     per_dir: HashMap<&'static str, u32>,
 }
 
+/// What [`check_with`] checks beyond the image's own structure.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Paths GRUB Legacy must find (e.g. `/boot/grub/menu.lst` and the
+    /// kernel and module paths its `menu.lst` names). Each is looked up
+    /// the way GRUB Legacy's ISO 9660 reader does (reference §3.8: first
+    /// PVD, primary tree only, `;1` and a trailing `.` stripped, the System
+    /// Use area read from its first byte without the `SP` skip, only
+    /// version-1 entries, the first `NM` replacing the name, `PX` deciding
+    /// directories, one `CE` hop of at most 2048 bytes, case-sensitive
+    /// comparison, files read from one extent); a path it would miss is
+    /// reported as `grub-path`.
+    pub grub_paths: Vec<Vec<u8>>,
+}
+
+impl CheckOptions {
+    /// Options for a GRUB Legacy CD: `/boot/grub/menu.lst` must be found.
+    pub fn grub_legacy() -> CheckOptions {
+        CheckOptions {
+            grub_paths: vec![b"/boot/grub/menu.lst".to_vec()],
+        }
+    }
+}
+
 /// Run every check on an image. Never panics; an image without a PVD
 /// yields a report with that problem only.
 pub fn check<R: ReadAt + ?Sized>(img: &R) -> CheckReport {
+    check_with(img, &CheckOptions::default())
+}
+
+/// [`check()`], and look up `opts.grub_paths` as GRUB Legacy would.
+pub fn check_with<R: ReadAt + ?Sized>(img: &R, opts: &CheckOptions) -> CheckReport {
     let len = img.size();
     let mut ck = Ck {
         img: Counted {
@@ -441,11 +473,20 @@ pub fn check<R: ReadAt + ?Sized>(img: &R) -> CheckReport {
         ce_blocks: HashSet::new(),
         vss: 0,
         pvd_lba: FIRST_VD_LBA,
+        root: (0, 0),
         rr: false,
         rr_skip: 0,
         per_dir: HashMap::new(),
     };
     let complete = ck.run();
+    if complete {
+        for p in &opts.grub_paths {
+            if let Err(m) = ck.grub_lookup(p) {
+                let path = lossy(p);
+                ck.push("grub-path", None, Some(&path), "", m);
+            }
+        }
+    }
     ck.report.summary.complete = complete && !ck.truncated;
     ck.report
 }
@@ -590,6 +631,7 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
             RegionKind::Descriptors,
             "the system area (LBA 0–15)".into(),
         );
+        self.root = (le32(&pvd.1, 156 + 2), le32(&pvd.1, 156 + 10));
         let iso = self.scan_tree(Kind::Iso, &pvd.1);
         self.report.summary.directories = iso.dirs.len() as u64;
         self.report.summary.files = iso.files.len() as u64;
@@ -2531,6 +2573,194 @@ impl<R: ReadAt + ?Sized> Ck<'_, R> {
 }
 
 // ---------------------------------------------------------------------------
+// GRUB Legacy lookups.
+
+/// What GRUB Legacy sees of one record.
+struct GrubRecord {
+    /// The name it compares: the first version-1 NM, else the identifier
+    /// with `;1` and a trailing `.` stripped.
+    name: Vec<u8>,
+    /// That NM has the CONTINUE flag (GRUB ignores the rest of the name).
+    nm_continued: bool,
+    is_dir: bool,
+    extent: u32,
+    size: u32,
+    flags: u8,
+}
+
+impl<R: ReadAt + ?Sized> Ck<'_, R> {
+    /// The version-1 System Use entries GRUB Legacy reads for a record:
+    /// its System Use area from the first byte, then at most one CE area,
+    /// cut at the end of the CE's sector.
+    fn grub_entries(&mut self, sua: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut area = sua.to_vec();
+        let mut followed = false;
+        loop {
+            let mut ce = None;
+            let mut i = 0usize;
+            while i + 4 <= area.len() {
+                let len = usize::from(area[i + 2]);
+                if len < 4 || i + len > area.len() {
+                    break;
+                }
+                let (sig, ver) = (area[i..i + 2].to_vec(), area[i + 3]);
+                let data = area[i + 4..i + len].to_vec();
+                i += len;
+                if ver != 1 {
+                    continue;
+                }
+                if sig == b"CE" && data.len() >= 24 {
+                    ce = Some((le32(&data, 0), le32(&data, 8), le32(&data, 16)));
+                } else if sig == b"ST" {
+                    break;
+                }
+                out.push((sig, data));
+            }
+            match ce {
+                Some((block, off, len)) if !followed => {
+                    followed = true;
+                    let off = u64::from(off);
+                    if off >= SECTOR {
+                        break;
+                    }
+                    let n = u64::from(len).min(SECTOR - off);
+                    match self.read(u64::from(block) * SECTOR + off, n, None) {
+                        Some(b) => area = b,
+                        None => break,
+                    }
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// The records of the directory at `extent`/`size` as GRUB sees them.
+    fn grub_dir(&mut self, extent: u32, size: u32) -> Result<Vec<GrubRecord>, String> {
+        let start = u64::from(extent) * SECTOR;
+        if start + u64::from(size) > self.len {
+            return Err(format!(
+                "directory extent LBA {extent} passes the image end"
+            ));
+        }
+        let mut out = Vec::new();
+        let mut off = 0u64;
+        while off < u64::from(size) {
+            let n = (u64::from(size) - off).min(SECTOR);
+            let sec = self.read(start + off, n, None).ok_or_else(|| {
+                format!(
+                    "cannot read directory sector LBA {}",
+                    (start + off) / SECTOR
+                )
+            })?;
+            off += n;
+            let mut p = 0usize;
+            while p < sec.len() && sec[p] != 0 {
+                let len = usize::from(sec[p]);
+                let Some(raw) = sec.get(p..p + len) else {
+                    return Err(format!(
+                        "a record crosses the end of directory sector LBA {}",
+                        start / SECTOR
+                    ));
+                };
+                p += len;
+                let Ok(rec) = DirRecord::parse(raw) else {
+                    return Err(format!("a malformed record in directory LBA {extent}"));
+                };
+                if rec.is_dot() || rec.is_dotdot() {
+                    continue;
+                }
+                let mut name = rec.ident.clone();
+                if name.ends_with(b";1") {
+                    name.truncate(name.len() - 2);
+                    if name.len() > 1 && name.ends_with(b".") {
+                        name.pop();
+                    }
+                }
+                let mut gr = GrubRecord {
+                    name,
+                    nm_continued: false,
+                    is_dir: rec.is_dir(),
+                    extent: rec.extent,
+                    size: rec.data_len,
+                    flags: rec.flags,
+                };
+                let mut nm_seen = false;
+                for (sig, data) in self.grub_entries(&rec.system_use) {
+                    if sig == b"NM" && !nm_seen {
+                        nm_seen = true;
+                        gr.name = data.get(1..).unwrap_or(&[]).to_vec();
+                        gr.nm_continued = u8_at(&data, 0) & 1 != 0;
+                    } else if sig == b"PX" && data.len() >= 4 {
+                        gr.is_dir = le32(&data, 0) & 0o170000 == 0o040000;
+                    }
+                }
+                out.push(gr);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Look `path` up as GRUB Legacy would; `Err` says why it fails.
+    fn grub_lookup(&mut self, path: &[u8]) -> Result<(), String> {
+        let (mut extent, mut size) = self.root;
+        let comps: Vec<&[u8]> = path
+            .split(|&c| c == b'/')
+            .filter(|c| !c.is_empty())
+            .collect();
+        if comps.is_empty() {
+            return Err("names the root directory, not a file".into());
+        }
+        let mut seen = HashSet::new();
+        for (i, comp) in comps.iter().enumerate() {
+            if !seen.insert(extent) {
+                return Err("a directory loop".into());
+            }
+            let recs = self.grub_dir(extent, size)?;
+            let here = lossy(comp);
+            let Some(r) = recs.iter().find(|r| r.name == *comp) else {
+                let split = recs
+                    .iter()
+                    .any(|r| r.nm_continued && comp.starts_with(&r.name));
+                return Err(if split {
+                    format!("{here:?} is split over several NM entries; GRUB Legacy reads only the first")
+                } else {
+                    format!("no record named {here:?} (GRUB compares case-sensitively, version-1 NM or the identifier)")
+                });
+            };
+            if r.nm_continued {
+                return Err(format!(
+                    "{here:?} is split over several NM entries; GRUB Legacy reads only the first"
+                ));
+            }
+            let last = i + 1 == comps.len();
+            if !last {
+                if !r.is_dir {
+                    return Err(format!("{here:?} is not a directory"));
+                }
+                (extent, size) = (r.extent, r.size);
+            } else {
+                if r.is_dir {
+                    return Err(format!("{here:?} is a directory"));
+                }
+                if r.flags & flags::MULTI_EXTENT != 0 {
+                    return Err(format!(
+                        "{here:?} has several extents; GRUB Legacy reads only the first"
+                    ));
+                }
+                if r.size > 0 && r.extent == 0 {
+                    return Err(format!(
+                        "{here:?} has extent 0, which GRUB Legacy refuses to read"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
 // El Torito.
 
 impl<R: ReadAt + ?Sized> Ck<'_, R> {
@@ -3469,6 +3699,47 @@ mod tests {
     }
 
     #[test]
+    fn grub_lookups() {
+        let b = sample();
+        let ok = |paths: &[&str]| {
+            let o = CheckOptions {
+                grub_paths: paths.iter().map(|p| p.as_bytes().to_vec()).collect(),
+            };
+            check_with(&b.img, &o)
+        };
+        let r = ok(&["/hello.txt", "/sub/deep/f", "boot.img"]);
+        assert!(r.is_clean(), "{r}");
+        for bad in [
+            "/nope",
+            "/HELLO.TXT",
+            "/sub",
+            "/sub/data.bin",
+            "/hello.txt/x",
+        ] {
+            let r = ok(&[bad]);
+            assert_eq!(r.codes(), ["grub-path"], "{bad}: {r}");
+            assert_eq!(r.problems[0].path.as_deref(), Some(bad));
+        }
+        // A name in two NM entries: Rock Ridge readers find it, GRUB not.
+        let mut s = sample();
+        let at = s.rec["/hello.txt"];
+        let nm = entry(&s.img, at, b"NM");
+        // "hello.txt" -> NM(CONTINUE) "hello" + NM "" isn't encodable in
+        // place; set CONTINUE and check the message names the split.
+        s.img[nm + 4] = 1;
+        let o = CheckOptions {
+            grub_paths: vec![b"/hello.txt".to_vec()],
+        };
+        let r = check_with(&s.img, &o);
+        let g: Vec<_> = r.with_code("grub-path").collect();
+        assert!(g[0].message.contains("split"), "{r}");
+        assert_eq!(
+            CheckOptions::grub_legacy().grub_paths,
+            [b"/boot/grub/menu.lst".to_vec()]
+        );
+    }
+
+    #[test]
     fn boot_image_in_two_extents() {
         let tree = vec![multi("BOOT.IMG;1", "boot.img", &boot_image(5000), 4096)];
         let b = build(
@@ -3583,7 +3854,10 @@ mod robustness {
             }
             let _ = r.boot_catalog();
         }
-        let _ = check(img);
+        let o = CheckOptions {
+            grub_paths: vec![b"/sub/deep/f".to_vec(), b"/hello.txt".to_vec()],
+        };
+        let _ = check_with(img, &o);
     }
 
     proptest! {
