@@ -10,7 +10,7 @@
 //!   known xorriso 1.5.4 defect, Joliet `..` naming the directory itself;
 //! * single-field corruptions of a real image are each named by their code.
 
-use iso9660::check::{check, CheckReport};
+use iso9660::check::{check, check_with, CheckOptions, CheckReport};
 use iso9660::read::{Entry, IsoReader, Tree};
 use std::collections::BTreeMap;
 use std::fs;
@@ -338,6 +338,22 @@ fn genisoimage_rock_ridge_joliet_el_torito() {
     assert!(rep.has("rr-nm-continue"));
     assert!(rep.summary.rock_ridge && rep.summary.joliet && rep.summary.el_torito);
     assert_eq!(rep.summary.boot_info_table, Some(true));
+    // GRUB Legacy finds the boot paths, but not a name split over two NMs.
+    let o = grub_opts(&["/boot/grub/menu.lst", "/platform/i86pc/kernel/amd64/unix"]);
+    assert_clean(&check_with(&b.iso, &o), &["rr-nm-continue"]);
+    let long = format!("/{}", "n".repeat(200));
+    let r = check_with(&b.iso, &grub_opts(&[&long]));
+    assert_eq!(r.problems.len(), 1, "{r}");
+    assert!(
+        r.problems[0].code == "grub-path" && r.problems[0].message.contains("split"),
+        "{r}"
+    );
+}
+
+fn grub_opts(paths: &[&str]) -> CheckOptions {
+    CheckOptions {
+        grub_paths: paths.iter().map(|p| p.as_bytes().to_vec()).collect(),
+    }
 }
 
 #[test]
@@ -742,5 +758,46 @@ fn our_writer_reads_back_and_checks_clean() {
             "{joliet} {names:?}"
         );
         assert_eq!(rep.summary.joliet, joliet);
+        let mut o = CheckOptions::grub_legacy();
+        o.grub_paths
+            .push(b"/platform/i86pc/kernel/amd64/unix".to_vec());
+        o.grub_paths
+            .push(format!("/{}", "n".repeat(200)).into_bytes());
+        assert_clean(&check_with(&b.iso, &o), &allowed);
+    }
+}
+
+/// Flipped bytes in the metadata of a real genisoimage image (descriptors,
+/// path tables, directories, CE areas, catalog, boot info table) never make
+/// the reader or the checker panic.
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn base() -> &'static Vec<u8> {
+        static B: OnceLock<Vec<u8>> = OnceLock::new();
+        B.get_or_init(|| build("genisoimage", &args(&["-R", "-J"])).iso)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+        #[test]
+        fn flipped_metadata(flips in prop::collection::vec((16usize * 2048..120 * 2048, any::<u8>()), 1..16)) {
+            let mut img = base().clone();
+            for (at, v) in flips {
+                img[at] = v;
+            }
+            if let Ok(r) = IsoReader::open(&img) {
+                for t in [Tree::RockRidge, Tree::Primary, Tree::Joliet] {
+                    if let Ok(w) = r.walk(t) {
+                        for (_, e) in &w {
+                            let _ = r.read_file(e, &mut std::io::sink());
+                        }
+                    }
+                }
+                let _ = r.boot_catalog();
+            }
+            let _ = check_with(&img, &CheckOptions::grub_legacy());
+        }
     }
 }
