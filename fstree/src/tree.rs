@@ -237,11 +237,15 @@ impl Tree {
     /// Number of directory entries naming each node (index = node id), plus,
     /// for directories, their own `.` and each subdirectory's `..`
     /// (so a directory has 2 + subdirectories, the root included).
+    ///
+    /// Only entries of directories reachable from the root count: a node
+    /// unlinked with [`Tree::remove`] (and everything below it) no longer
+    /// contributes, and unreachable nodes get 0.
     pub fn link_counts(&self) -> Vec<u32> {
         let mut n = vec![0u32; self.nodes.len()];
         n[ROOT] = 2; // "." and its own ".."
-        for (id, node) in self.nodes.iter().enumerate() {
-            if let Kind::Dir(entries) = &node.kind {
+        for id in self.preorder() {
+            if let Kind::Dir(entries) = &self.nodes[id].kind {
                 for e in entries {
                     n[e.node] = n[e.node].saturating_add(1);
                     if matches!(self.nodes[e.node].kind, Kind::Dir(_)) {
@@ -288,6 +292,64 @@ impl Tree {
             }
         }
         format!("(unreachable node {id})")
+    }
+
+    /// Unlink the entry `name` from directory `parent` and return the node it
+    /// named. The node itself stays in [`Tree::nodes`]; if no other entry names
+    /// it, it (and, for a directory, everything only reachable through it)
+    /// becomes unreachable, and [`Tree::preorder`] and [`Tree::link_counts`]
+    /// ignore it from then on.
+    pub fn remove(&mut self, parent: NodeId, name: &[u8]) -> Result<NodeId, TreeError> {
+        if parent >= self.nodes.len() || !matches!(self.nodes[parent].kind, Kind::Dir(_)) {
+            return Err(TreeError::Missing {
+                path: if parent < self.nodes.len() {
+                    self.path_of(parent)
+                } else {
+                    format!("(no node {parent})")
+                },
+            });
+        }
+        let pos = self
+            .entries(parent)
+            .binary_search_by(|e| e.name.as_slice().cmp(name));
+        match pos {
+            Ok(i) => {
+                let Kind::Dir(entries) = &mut self.nodes[parent].kind else {
+                    unreachable!("checked above");
+                };
+                Ok(entries.remove(i).node)
+            }
+            Err(_) => Err(TreeError::Missing {
+                path: join(&self.path_of(parent), name),
+            }),
+        }
+    }
+
+    /// Unlink the entry at `path` (resolved like [`Tree::lookup`]) and return
+    /// the node it named; see [`Tree::remove`]. The root cannot be removed.
+    pub fn remove_path(&mut self, path: &[u8]) -> Result<NodeId, TreeError> {
+        let comps: Vec<&[u8]> = path
+            .split(|&b| b == b'/')
+            .filter(|c| !c.is_empty() && *c != b".")
+            .collect();
+        let Some((last, dirs)) = comps.split_last() else {
+            return Err(TreeError::InvalidName {
+                path: "/".to_string(),
+                name: String::new(),
+            });
+        };
+        let mut parent = ROOT;
+        for comp in dirs {
+            parent = self
+                .entries(parent)
+                .binary_search_by(|e| e.name.as_slice().cmp(comp))
+                .ok()
+                .map(|i| self.entries(parent)[i].node)
+                .ok_or_else(|| TreeError::Missing {
+                    path: format!("/{}", escape_bytes(path.strip_prefix(b"/").unwrap_or(path))),
+                })?;
+        }
+        self.remove(parent, last)
     }
 
     /// Clamp every node's time to at most `t`.
@@ -360,5 +422,51 @@ mod tests {
             Err(TreeError::InvalidName { .. })
         ));
         assert_eq!(t.nodes.len(), 4);
+    }
+
+    #[test]
+    fn remove_unlinks_and_link_counts_ignore_unreachable() {
+        let mut t = Tree::new(0);
+        let a = t.add(ROOT, b"a", dir()).unwrap();
+        let b = t.add(ROOT, b"b", dir()).unwrap();
+        let sub = t.add(a, b"sub", dir()).unwrap();
+        let f = t.add(b, b"f", file(b"xy")).unwrap();
+        t.link(a, b"hard", f).unwrap();
+        let g = t.add(sub, b"g", file(b"z")).unwrap();
+        let n = t.link_counts();
+        assert_eq!((n[ROOT], n[a], n[f], n[sub], n[g]), (4, 3, 2, 2, 1));
+
+        // Removing /a drops its subtree and its names from the counts.
+        assert_eq!(t.remove(ROOT, b"a").unwrap(), a);
+        let n = t.link_counts();
+        assert_eq!(n[ROOT], 3, "root lost the .. of /a");
+        assert_eq!(n[f], 1, "the hard link inside /a no longer counts");
+        assert_eq!((n[a], n[sub], n[g]), (0, 0, 0));
+        assert_eq!(t.preorder(), vec![ROOT, b, f]);
+        assert_eq!(t.lookup(b"a/sub/g"), None);
+        assert_eq!(t.path_of(f), "/b/f");
+        // Nodes stay in place as unreachable garbage.
+        assert_eq!(t.nodes.len(), 6);
+
+        // remove_path, errors, and re-linking a removed non-directory.
+        assert_eq!(t.remove_path(b"/b/f").unwrap(), f);
+        assert_eq!(t.preorder(), vec![ROOT, b]);
+        assert!(matches!(
+            t.remove_path(b"b/f"),
+            Err(TreeError::Missing { .. })
+        ));
+        assert!(matches!(
+            t.remove_path(b"nope/f"),
+            Err(TreeError::Missing { .. })
+        ));
+        assert!(matches!(
+            t.remove_path(b"/"),
+            Err(TreeError::InvalidName { .. })
+        ));
+        assert!(matches!(t.remove(f, b"x"), Err(TreeError::Missing { .. })));
+        assert!(matches!(t.remove(99, b"x"), Err(TreeError::Missing { .. })));
+        t.link(b, b"again", f).unwrap();
+        assert_eq!(t.link_counts()[f], 1);
+        assert_eq!(t.preorder(), vec![ROOT, b, f]);
     }
 }
