@@ -86,8 +86,10 @@ pub struct MenuReport {
     pub menu: Menu,
     /// Lint findings (structure only without a tree).
     pub diagnostics: Vec<Diagnostic>,
-    /// Whether an output file was written.
-    pub written: Option<PathBuf>,
+    /// The file to write, in render mode (`None` when linting a file).
+    pub output: Option<PathBuf>,
+    /// Whether `output` was written (not when the lint found an error).
+    pub written: bool,
 }
 
 impl MenuReport {
@@ -113,21 +115,22 @@ impl MenuReport {
             .filter(|d| d.severity == grubcfg::Severity::Error)
             .count();
         let warnings = self.diagnostics.len() - errors;
+        let entries = match titles.len() {
+            0 => "no entries".to_string(),
+            1 => format!("1 entry ({})", titles[0]),
+            n => format!("{n} entries ({})", titles.join("; ")),
+        };
+        let timeout = match self.menu.timeout() {
+            Some(t) => format!("{t} s"),
+            None => "none (GRUB waits forever)".to_string(),
+        };
+        let not_written = if self.output.is_some() && !self.written {
+            "; not written"
+        } else {
+            ""
+        };
         format!(
-            "{name}: {} entr{} ({}), timeout {}, {errors} error(s), {warnings} warning(s){}\n",
-            titles.len(),
-            if titles.len() == 1 { "y" } else { "ies" },
-            titles.join("; "),
-            self.menu
-                .timeout()
-                .map_or("none (GRUB waits forever)".to_string(), |t| format!(
-                    "{t} s"
-                )),
-            if self.written.is_some() {
-                ""
-            } else {
-                ", not written"
-            }
+            "{name}: {entries}, timeout {timeout}, {errors} error(s), {warnings} warning(s){not_written}\n"
         )
     }
 }
@@ -140,7 +143,8 @@ pub fn render(spec: &MenuSpec, out: &Path, check: Option<&Path>) -> anyhow::Resu
     let mut report = MenuReport {
         menu,
         diagnostics,
-        written: None,
+        output: Some(out.to_path_buf()),
+        written: false,
     };
     if !report.failed() {
         let text = report.menu.render();
@@ -148,7 +152,7 @@ pub fn render(spec: &MenuSpec, out: &Path, check: Option<&Path>) -> anyhow::Resu
             w.write_all(text.as_bytes())
                 .with_context(|| format!("{}: write failed", out.display()))
         })?;
-        report.written = Some(out.to_path_buf());
+        report.written = true;
     }
     Ok(report)
 }
@@ -162,7 +166,8 @@ pub fn lint_file(file: &Path, check: Option<&Path>) -> anyhow::Result<MenuReport
     Ok(MenuReport {
         menu,
         diagnostics,
-        written: None,
+        output: None,
+        written: false,
     })
 }
 
