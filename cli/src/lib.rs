@@ -8,6 +8,7 @@ pub mod archive;
 pub mod image;
 pub mod iso;
 pub mod menu;
+pub mod moddeps;
 pub mod output;
 pub mod size;
 pub mod ufs;
