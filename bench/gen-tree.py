@@ -11,14 +11,23 @@ Two modes:
       the files, relative, a few dangling), a handful of hard links, and a
       mix of modes (0644/0755/0555/0444, directories 0755/0555).
 
+      With --content mixed, file bytes look like an OS proto area instead of
+      noise (see below); the default --content random keeps every byte
+      pseudo-random.
+
   gen-tree.py big OUT [--size BYTES] [--seed S]
       One regular file OUT/big.bin of BYTES (default 1G) real bytes, not
       sparse: a pseudo-random 1 MiB block repeated, each copy stamped with
       its block number so no two blocks are identical.
 
-Content is pseudo-random (incompressible) from random.Random(seed); names,
-shape, sizes and bytes depend only on the arguments, so the same command
-gives the same tree on any machine. All timestamps are set to --mtime
+Content is pseudo-random (incompressible) from random.Random(seed), or with
+--content mixed a compressible mix like a real root tree, drawn from
+seeded 4 MiB pools: ~35 % of files text (a Zipf-weighted vocabulary of path,
+C and English words: ~3.3:1 under gzip -9), ~45 % binary (skewed opcode-like
+bytes, short back-references within 16 KiB, zero padding and embedded
+symbol names, like ELF objects: ~2:1), ~20 % already-compressed noise
+(.gz, .ttf: 1:1). Names, shape, sizes and bytes depend only on the
+arguments, so the same command gives the same tree on any machine. All timestamps are set to --mtime
 (default 1451606400) so the tree's metadata is reproducible too.
 
 Sizes accept a K/M/G suffix (powers of 1024). OUT must not exist or be an
@@ -131,6 +140,79 @@ def write_random(path, rng, size, mode):
     os.chmod(path, mode)
 
 
+POOL = 4 * MIB
+
+
+class Mixed:
+    """The --content mixed generator: seeded text and binary pools; each file
+    is noise or slices of one pool at random offsets."""
+
+    def __init__(self, seed):
+        self.rng = random.Random(seed * 1_000_003 + 17)
+        self.text = self.text_pool()
+        self.binary = self.binary_pool()
+
+    def text_pool(self):
+        rng = self.rng
+        vocab = list(WORDS) + [w.capitalize() for w in WORDS[:20]] + (
+            "the of and to in is for a be it with on as by this that not "
+            "# /* */ { } = == != 0 1 2 16 32 64 0x0 if else return int "
+            "char static void struct const NULL -> ( ) ; , . : "
+            "<service> </service> <property> name= value= type= "
+            "PATH= export set -e echo fi then do done").split()
+        rng.shuffle(vocab)
+        weights = [1.0 / (i + 1) for i in range(len(vocab))]
+        seps = (" ", " ", " ", " ", " ", "\n", "\n\t", "\n    ", ", ", "_", "/", "=")
+        parts, n = [], 0
+        while n < POOL:
+            words = rng.choices(vocab, weights, k=8192)
+            sp = rng.choices(seps, k=8192)
+            chunk = "".join(w + s for w, s in zip(words, sp))
+            parts.append(chunk)
+            n += len(chunk)
+        return "".join(parts).encode()[:POOL]
+
+    def binary_pool(self):
+        rng = self.rng
+        # Skewed byte values: zeros, 0xff and common x86 opcode/ModRM bytes
+        # take most of the 256 slots of a translation table.
+        common = [0x00] * 60 + [0xFF] * 14 + [0x48, 0x89, 0x8B, 0xE8, 0x0F, 0x24, 0x44,
+                                              0x85, 0xC0, 0x83, 0x74, 0x75, 0x4C, 0x8D,
+                                              0x01, 0x10, 0x20, 0x08] * 4
+        table = bytes(common + list(range(256 - len(common))))
+        out = bytearray()
+        while len(out) < POOL:
+            r = rng.random()
+            if r < 0.35:
+                out += rng.randbytes(rng.randrange(16, 200)).translate(table)
+            elif r < 0.75 and len(out) > 1024:
+                d = rng.randrange(16, min(len(out), 16384))
+                start = len(out) - d
+                out += out[start:start + rng.randrange(6, 96)]
+            elif r < 0.87:
+                out += bytes(rng.randrange(1, 48))
+            else:
+                at = rng.randrange(POOL - 64)
+                out += self.text[at:at + rng.randrange(6, 40)] + b"\0"
+        return bytes(out[:POOL])
+
+    def write(self, path, size, mode):
+        rng = self.rng
+        r = rng.random()
+        pool = self.text if r < 0.35 else self.binary if r < 0.80 else None
+        with open(path, "wb") as f:
+            left = size
+            while left:
+                n = min(left, rng.randrange(4096, 65536))
+                if pool is None:
+                    f.write(rng.randbytes(n))
+                else:
+                    at = rng.randrange(POOL - n)
+                    f.write(pool[at:at + n])
+                left -= n
+        os.chmod(path, mode)
+
+
 def gen_tree(args):
     rng = random.Random(args.seed)
     out = args.out
@@ -155,6 +237,7 @@ def gen_tree(args):
 
     # Regular files: spread over directories, heavier toward a few "lib"-like ones.
     sizes = file_sizes(rng, args.files, args.total)
+    mixed = Mixed(args.seed) if args.content == "mixed" else None
     hot = rng.sample(dir_paths, max(1, len(dir_paths) // 10))
     files = []
     for size in sizes:
@@ -162,7 +245,10 @@ def gen_tree(args):
         n = name(rng, used[d])
         p = os.path.join(d, n) if d else n
         mode = rng.choices((0o644, 0o755, 0o555, 0o444), (60, 25, 10, 5))[0]
-        write_random(os.path.join(out, p), rng, size, mode)
+        if mixed:
+            mixed.write(os.path.join(out, p), size, mode)
+        else:
+            write_random(os.path.join(out, p), rng, size, mode)
         files.append(p)
 
     # Hard links (~0.5 %), as /usr/bin and /usr/sbin hold many.
@@ -196,7 +282,7 @@ def gen_tree(args):
     total_links = args.files + nhard
     print(f"gen-tree: {out}: {len(dir_paths) - 1} directories, {args.files} files "
           f"({total_links - args.files} extra hard links), {nsym} symlinks, "
-          f"{args.total} bytes, seed {args.seed}", file=sys.stderr)
+          f"{args.total} bytes, seed {args.seed}, {args.content} content", file=sys.stderr)
 
 
 def gen_big(args):
@@ -237,6 +323,9 @@ def main():
     ap.add_argument("--symlinks", type=int, default=None, help="symlinks (default 3%% of files)")
     ap.add_argument("--seed", type=int, default=1, help="PRNG seed (default 1)")
     ap.add_argument("--mtime", type=int, default=1451606400, help="timestamp for every entry")
+    ap.add_argument("--content", choices=("random", "mixed"), default="random",
+                    help="file bytes (tree mode): random (incompressible, default) or mixed "
+                         "(text, binary-like and noise, compressible like a real root)")
     ap.add_argument("--force", action="store_true", help="delete OUT first if it exists")
     args = ap.parse_args()
     if args.total is None:
