@@ -10,6 +10,7 @@ pub mod iso;
 pub mod menu;
 pub mod moddeps;
 pub mod output;
+pub mod rules;
 pub mod size;
 pub mod ufs;
 
