@@ -673,7 +673,11 @@ fn rules_that_match_nothing_are_reported() {
     let mut t = proto();
     t.remove_path(b"kernel/drv/acpi_toshiba").unwrap();
     t.remove_path(b"kernel/drv/amd64/acpi_toshiba").unwrap();
-    let sets = standard_sets(&parse_options("extreme").unwrap(), std::slice::from_ref(&user)).unwrap();
+    let sets = standard_sets(
+        &parse_options("extreme").unwrap(),
+        std::slice::from_ref(&user),
+    )
+    .unwrap();
     let r = apply(&mut t, &sets, &OPTS).unwrap();
     let unmatched: Vec<String> = r
         .unmatched()

@@ -507,9 +507,9 @@ impl Engine<'_> {
         out: &mut RuleOutcome,
     ) -> Result<(u32, u32), String> {
         let mut resolve = |d: &DevNum| -> Result<u32, String> {
-            let DevNum::Driver(name) = d else {
-                let DevNum::Number(n) = d else { unreachable!() };
-                return Ok(*n);
+            let name = match d {
+                DevNum::Number(n) => return Ok(*n),
+                DevNum::Driver(name) => name,
             };
             if n2m.is_none() {
                 *n2m = Some(name_to_major(tree, self.opts.max_edit_bytes)?);
