@@ -749,6 +749,26 @@ fn pruned_trees_make_clean_ufs_images() {
 }
 
 #[test]
+fn pruned_trees_make_readable_isos() {
+    // The ISO planner, like the UFS one, sees only what the rules left.
+    let (t, _) = build("32bit,extreme,nonet,nodisk");
+    let layout = iso9660::plan(&t, &iso9660::Options::default()).unwrap();
+    let mut img = Vec::new();
+    iso9660::write(&layout, &t, &mut img).unwrap();
+    let reader = iso9660::read::IsoReader::open(&img).unwrap();
+    let mut in_image: Vec<String> = reader
+        .walk(iso9660::read::Tree::RockRidge)
+        .unwrap()
+        .into_iter()
+        .skip(1)
+        .map(|(p, _)| String::from_utf8_lossy(&p[1..]).into_owned())
+        .collect();
+    in_image.sort();
+    let in_tree: Vec<String> = paths(&t).into_keys().collect();
+    assert_eq!(in_image, in_tree);
+}
+
+#[test]
 fn a_walked_proto_is_never_written() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

@@ -376,16 +376,17 @@ impl Engine<'_> {
         let mut n2m: Option<BTreeMap<String, u32>> = None;
         for (i, rule) in set.rules.iter().enumerate() {
             let out = &mut outs[i];
+            if !matches!(rule.op, Op::AddDevice { .. } | Op::Major { .. }) {
+                // Any other rule may change etc/name_to_major.
+                n2m = None;
+            }
             let res = match &rule.op {
                 Op::Remove(_) | Op::Keep(_) | Op::RemoveEmpty(_) | Op::RemoveTwins(_) => Ok(()),
                 Op::Major { driver, major } => {
                     self.majors.insert(driver.clone(), *major);
                     Ok(())
                 }
-                Op::Restore(globs) => {
-                    n2m = None;
-                    self.restore(tree, globs, out)
-                }
+                Op::Restore(globs) => self.restore(tree, globs, out),
                 Op::AddDevice {
                     path,
                     block,
@@ -434,17 +435,14 @@ impl Engine<'_> {
                     uid,
                     gid,
                     content,
-                } => {
-                    n2m = None;
-                    file_kind(content).and_then(|kind| {
-                        self.add(
-                            tree,
-                            path,
-                            new_node(kind, *mode, *uid, *gid, self.opts.time),
-                            out,
-                        )
-                    })
-                }
+                } => file_kind(content).and_then(|kind| {
+                    self.add(
+                        tree,
+                        path,
+                        new_node(kind, *mode, *uid, *gid, self.opts.time),
+                        out,
+                    )
+                }),
                 Op::SetMode { glob, mode } => {
                     set_attrs(tree, glob, out, |n| {
                         let changed = n.perm != *mode;
@@ -462,10 +460,7 @@ impl Engine<'_> {
                     });
                     Ok(())
                 }
-                Op::Edit { glob, op } => {
-                    n2m = None;
-                    edit(tree, glob, op, self.opts.max_edit_bytes, out)
-                }
+                Op::Edit { glob, op } => edit(tree, glob, op, self.opts.max_edit_bytes, out),
             };
             res.map_err(|m| fail(set, rule, m))?;
         }
