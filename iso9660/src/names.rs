@@ -38,7 +38,15 @@ fn dchar(b: u8) -> u8 {
 /// directories `NAME`, and in relaxed mode the name's bytes (≤ 31).
 pub fn primary_ident(name: &[u8], is_dir: bool, mode: NameMode) -> Vec<u8> {
     match mode {
-        NameMode::Relaxed => name[..name.len().min(LEVEL2_DIR_CHARS)].to_vec(),
+        NameMode::Relaxed => {
+            // Readers drop a trailing '.', so "a." would read as "a": leave
+            // it off here (collisions are resolved like any other).
+            let mut id = name[..name.len().min(LEVEL2_DIR_CHARS)].to_vec();
+            while id.len() > 1 && id.last() == Some(&b'.') {
+                id.pop();
+            }
+            id
+        }
         NameMode::Strict if is_dir => name
             .iter()
             .take(LEVEL2_DIR_CHARS)
@@ -158,6 +166,12 @@ pub fn joliet_ident(name: &[u8], is_dir: bool) -> Vec<u16> {
             }
         })
         .collect();
+    // Readers strip a trailing '.' before ";1" (so "a." would read as "a").
+    if let Some(last) = units.last_mut() {
+        if *last == u16::from(b'.') {
+            *last = u16::from(b'_');
+        }
+    }
     let limit = if is_dir {
         JOLIET_CHARS
     } else {
@@ -290,6 +304,7 @@ mod tests {
     fn joliet_names() {
         let j = joliet_ident(b"caf\xc3\xa9:x", false);
         assert_eq!(j, vec![0x63, 0x61, 0x66, 0xe9, 0x5f, 0x78]);
+        assert_eq!(joliet_ident(b"a.", false), vec![0x61, 0x5f]);
         let long = joliet_ident(&[b'a'; 100], true);
         assert_eq!(long.len(), 64);
         let mut n = vec![b'b'; 80];

@@ -94,12 +94,65 @@ def read_hash(iso, **path):
     return h.h.hexdigest(), h.n
 
 
+ISO_PATH = None
+# Extents of multi-extent files, by id() of their last record (pycdlib's
+# records have __slots__, so they cannot carry the list themselves).
+EXTENTS = {}
+
+
 def children(iso, **path):
-    """Directory records of a directory, without '.' and '..'."""
+    """Directory records of a directory, without '.' and '..'.
+
+    A multi-extent file (ECMA-119 level 3: every record but the last has
+    file flag 0x80) comes out once, as its first record, with
+    EXTENTS[id(record)] = [(lba, length), ...] of the whole chain, which
+    pycdlib links through data_continuation.
+    """
+    seen = set()
     for rec in iso.list_children(**path):
-        if rec is None or rec.is_dot() or rec.is_dotdot():
+        if rec is None or rec.is_dot() or rec.is_dotdot() or id(rec) in seen:
             continue
+        exts = [(rec.extent_location(), rec.get_data_length())]
+        r = rec
+        while r.data_continuation is not None and len(exts) < 4096:
+            r = r.data_continuation
+            seen.add(id(r))
+            exts.append((r.extent_location(), r.get_data_length()))
+        EXTENTS[id(rec)] = exts
         yield rec
+
+
+def extents_size(rec):
+    """Data length of a (possibly multi-extent) file."""
+    return sum(n for _, n in EXTENTS.get(id(rec), [(0, rec.get_data_length())]))
+
+
+def read_extents_hash(rec):
+    """(sha256 hex, byte count) of a multi-extent file read straight from
+    the image, extent by extent."""
+    h = hashlib.sha256()
+    total = 0
+    with open(ISO_PATH, 'rb') as f:
+        for lba, n in EXTENTS[id(rec)]:
+            f.seek(lba * 2048)
+            left = n
+            while left:
+                chunk = f.read(min(left, 1 << 20))
+                if not chunk:
+                    error('extent at %d ends past the image' % lba)
+                    break
+                h.update(chunk)
+                left -= len(chunk)
+                total += len(chunk)
+    return h.hexdigest(), total
+
+
+def read_file_hash(iso, rec, **path):
+    """(sha256, count) of a file: through pycdlib, or extent by extent for
+    a multi-extent file."""
+    if len(EXTENTS.get(id(rec), [])) > 1:
+        return read_extents_hash(rec)
+    return read_hash(iso, **path)
 
 
 def join(prefix, name):
@@ -151,11 +204,11 @@ def walk_primary(iso, with_content):
                 continue
             sha = '-'
             if with_content:
-                sha, n = read_hash(iso, iso_path='/' + p.decode('latin-1'))
-                if n != rec.get_data_length():
+                sha, n = read_file_hash(iso, rec, iso_path='/' + p.decode('latin-1'))
+                if n != extents_size(rec):
                     error('primary %s: read %d bytes, record says %d'
-                          % (esc(p), n, rec.get_data_length()))
-            emit('I %s f %d %s' % (esc(p), rec.get_data_length(), sha))
+                          % (esc(p), n, extents_size(rec)))
+            emit('I %s f %d %s' % (esc(p), extents_size(rec), sha))
 
 
 def walk_rr(iso):
@@ -201,13 +254,13 @@ def walk_rr(iso):
             elif t == 'f':
                 ps = as_str(p)
                 if ps is not None:
-                    sha, n = read_hash(iso, rr_path=ps)
+                    sha, n = read_file_hash(iso, rec, rr_path=ps)
                 else:
-                    sha, n = read_hash(iso, iso_path='/' + piso.decode('latin-1'))
+                    sha, n = read_file_hash(iso, rec, iso_path='/' + piso.decode('latin-1'))
                 size = str(n)
-                if n != rec.get_data_length():
+                if n != extents_size(rec):
                     error('%s: read %d bytes, record says %d'
-                          % (esc(p), n, rec.get_data_length()))
+                          % (esc(p), n, extents_size(rec)))
             elif t == 'l':
                 tgt = rr.symlink_path()
                 target = esc(tgt)
@@ -242,10 +295,10 @@ def walk_joliet(iso):
                 emit('J %s d - -' % esc(shown))
                 stack.append((p, pl))
                 continue
-            sha, n = read_hash(iso, joliet_path='/' + pl)
-            if n != rec.get_data_length():
+            sha, n = read_file_hash(iso, rec, joliet_path='/' + pl)
+            if n != extents_size(rec):
                 error('joliet %s: read %d bytes, record says %d'
-                      % (esc(shown), n, rec.get_data_length()))
+                      % (esc(shown), n, extents_size(rec)))
             emit('J %s f %d %s' % (esc(shown), n, sha))
 
 
@@ -279,6 +332,8 @@ def main(argv):
         version = 'unknown'
     emit('PYCDLIB ' + version)
     iso = pycdlib.PyCdlib()
+    global ISO_PATH
+    ISO_PATH = argv[1]
     try:
         iso.open(argv[1])
         emit('VOLUME ' + esc(iso.pvd.volume_identifier.rstrip(b' ')))

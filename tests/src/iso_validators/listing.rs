@@ -413,7 +413,7 @@ pub(crate) fn with_device_view(expected: &Listing, enc: PnEncoding, reader: PnRe
 /// What a Joliet tree must hold: only directories and regular files (Joliet
 /// cannot record symlinks or special files), with their sizes and contents.
 /// Names Joliet cannot hold verbatim (not UTF-8, more than 64 UCS-2 units,
-/// control characters or `* / : ; ? \`) are mangled by each writer in its
+/// control characters, `* / : ; ? \`, a trailing `.`) are mangled by each writer in its
 /// own way: such entries (and everything below them) are only counted.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct JolietExpect {
@@ -430,7 +430,10 @@ fn joliet_name_ok(name: &[u8]) -> bool {
     let Ok(s) = std::str::from_utf8(name) else {
         return false;
     };
+    // A trailing '.' is stripped by readers (before ";1"), so writers
+    // must change it.
     s.encode_utf16().count() <= 64
+        && !s.ends_with('.')
         && !s
             .chars()
             .any(|c| (c as u32) < 0x20 || matches!(c, '*' | '/' | ':' | ';' | '?' | '\\'))

@@ -328,11 +328,16 @@ pub(crate) fn parse_lsdl(out: &[u8]) -> (Listing, Vec<String>) {
 
 /// Parse `isoinfo -l [-R]` output. Also returns each path's extent and
 /// directory record flags (bit 1: directory).
+fn find_sub(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
 pub(crate) fn parse_isoinfo_listing(out: &[u8]) -> (Listing, Extents, Vec<String>) {
     let mut l = Listing::default();
     let mut extents = std::collections::BTreeMap::new();
     let mut bad = Vec::new();
     let mut dir: Vec<u8> = Vec::new();
+    let mut pending: Option<(String, (u64, u8), u64)> = None;
     for line in out.split(|&b| b == b'\n') {
         if let Some(d) = line.strip_prefix(b"Directory listing of ") {
             let d = d.strip_prefix(b"/").unwrap_or(d);
@@ -346,6 +351,20 @@ pub(crate) fn parse_isoinfo_listing(out: &[u8]) -> (Listing, Extents, Vec<String
         if line.ends_with(b"]  . ") || line.ends_with(b"]  .. ") {
             continue;
         }
+        // isoinfo prints the flags of a non-final extent of a multi-extent
+        // file (0x80) sign-extended and cut short: "[     22 FFFF name"
+        // with no closing bracket. Rewrite such a line to the usual form.
+        let fixed: Vec<u8>;
+        let line: &[u8] = match find_sub(line, b" FFFF ") {
+            Some(i) if !line[i..].contains(&b']') => {
+                let mut v = line[..i].to_vec();
+                v.extend_from_slice(b" 80]  ");
+                v.extend_from_slice(&line[i + 6..]);
+                fixed = v;
+                &fixed
+            }
+            _ => line,
+        };
         let parsed = (|| {
             let open = line.iter().position(|&c| c == b'[')?;
             let close = open + line[open..].iter().position(|&c| c == b']')?;
@@ -382,14 +401,30 @@ pub(crate) fn parse_isoinfo_listing(out: &[u8]) -> (Listing, Extents, Vec<String
         })();
         match parsed {
             Some((name, _, _)) if name == b"." || name == b".." => {}
-            Some((name, extent, e)) => {
+            Some((name, extent, mut e)) => {
                 let mut p = dir.clone();
                 if !p.is_empty() {
                     p.push(b'/');
                 }
                 p.extend_from_slice(&name);
-                extents.insert(esc(&p), extent);
-                l.insert(esc(&p), e);
+                let key = esc(&p);
+                // A multi-extent file is one line per extent: sum the sizes,
+                // keep the first extent.
+                match (pending.take(), e.size) {
+                    (Some((k, first, size)), Some(s)) if k == key => {
+                        e.size = Some(size + s);
+                        extents.insert(key.clone(), first);
+                        // The same file: replace the first extent's line.
+                        l.entries.remove(&key);
+                    }
+                    _ => {
+                        extents.insert(key.clone(), extent);
+                    }
+                }
+                if extent.1 & 0x80 != 0 {
+                    pending = Some((key.clone(), extents[&key], e.size.unwrap_or(0)));
+                }
+                l.insert(key, e);
             }
             None => bad.push(String::from_utf8_lossy(line).into_owned()),
         }
@@ -1075,8 +1110,17 @@ pub(crate) fn isovfy(ctx: &Ctx) -> Verdict {
     require_exit_zero(&mut v, &r);
     require_quiet_stderr(&mut v, &r);
     let out = r.stdout_text();
-    if !out.lines().any(|l| l.trim() == "No errors found") {
+    // isovfy reports every non-final extent of a multi-extent file (flags
+    // 0x80, size 0xFFFFF800 printed as -2048) and then omits "No errors
+    // found", for xorriso's level 3 images as for ours: such lines are its
+    // limitation, every other line is a problem.
+    let multi_extent = |t: &str| t.contains("Flags=(80)") && t.contains(" -2048 ");
+    let only_multi = out.lines().any(|l| multi_extent(l.trim()));
+    if !out.lines().any(|l| l.trim() == "No errors found") && !only_multi {
         v.problem("isovfy did not say \"No errors found\"");
+    }
+    if only_multi {
+        v.note("isovfy lists the non-final extents of multi-extent files (its limitation)");
     }
     // isovfy reads a file of zeros as an empty volume and finds nothing
     // wrong: the root it walked must be the PVD's root directory.
@@ -1100,6 +1144,7 @@ pub(crate) fn isovfy(ctx: &Ctx) -> Verdict {
     for l in out.lines() {
         let t = l.trim();
         let ok = t.is_empty()
+            || multi_extent(t)
             || t == "No errors found"
             || (t.starts_with("Root at extent ") && t.ends_with(" bytes"))
             || (t.starts_with('[')
