@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod image;
+pub mod inspect;
 pub mod iso;
 pub mod menu;
 pub mod moddeps;

@@ -143,7 +143,7 @@ enum Cmd {
     },
     /// List a directory (or one entry) of an image, long format.
     Ls {
-        /// Image (UFS, or gzip-compressed UFS).
+        /// Image (UFS, gzip-compressed UFS, or ISO 9660).
         image: PathBuf,
         /// Path inside the image.
         #[arg(default_value = "/")]
@@ -154,14 +154,14 @@ enum Cmd {
     },
     /// Copy a file from an image to standard output.
     Cat {
-        /// Image (UFS, or gzip-compressed UFS).
+        /// Image (UFS, gzip-compressed UFS, or ISO 9660).
         image: PathBuf,
         /// Path inside the image.
         path: PathBuf,
     },
     /// Check an image's consistency (fsck passes 1-5); exit 1 on problems.
     Check {
-        /// Image (UFS, or gzip-compressed UFS).
+        /// Image (UFS, gzip-compressed UFS, or ISO 9660).
         image: PathBuf,
     },
 }
@@ -317,22 +317,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             recursive,
         } => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            ufs::ls(&image, path.as_os_str().as_bytes(), recursive, &mut out)?;
+            mvi::inspect::ls(&image, path.as_os_str().as_bytes(), recursive, &mut out)?;
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Cat { image, path } => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            ufs::cat(&image, path.as_os_str().as_bytes(), &mut out)?;
+            mvi::inspect::cat(&image, path.as_os_str().as_bytes(), &mut out)?;
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Check { image } => {
-            let report = ufs::check(&image)?;
+            let report = mvi::inspect::check(&image)?;
+            for w in &report.warnings {
+                println!("{}: warning: {w}", image.display());
+            }
             for p in &report.problems {
                 println!("{}: {p}", image.display());
             }
-            if report.is_clean() {
+            if report.problems.is_empty() {
                 if !cli.quiet {
                     println!("{}: clean", image.display());
                 }

@@ -135,48 +135,6 @@ pub fn build(opts: &UfsOptions, progress: bool) -> anyhow::Result<UfsReport> {
     Ok(report)
 }
 
-fn mode_string(mode: u16) -> String {
-    let t = match mode & IFMT {
-        IFDIR => 'd',
-        IFREG => '-',
-        IFLNK => 'l',
-        IFCHR => 'c',
-        IFBLK => 'b',
-        IFIFO => 'p',
-        IFSOCK => 's',
-        _ => '?',
-    };
-    let mut s = String::with_capacity(10);
-    s.push(t);
-    let bits = [
-        (0o400, 'r'),
-        (0o200, 'w'),
-        (0o100, 'x'),
-        (0o040, 'r'),
-        (0o020, 'w'),
-        (0o010, 'x'),
-        (0o004, 'r'),
-        (0o002, 'w'),
-        (0o001, 'x'),
-    ];
-    for (i, (bit, ch)) in bits.iter().enumerate() {
-        let on = mode & bit != 0;
-        let special = match i {
-            2 => Some((0o4000, 's', 'S')),
-            5 => Some((0o2000, 's', 'S')),
-            8 => Some((0o1000, 't', 'T')),
-            _ => None,
-        };
-        match special {
-            Some((sbit, lower, upper)) if mode & sbit != 0 => {
-                s.push(if on { lower } else { upper })
-            }
-            _ => s.push(if on { *ch } else { '-' }),
-        }
-    }
-    s
-}
-
 /// One long-listing line for `stat` named `name` (symlink target appended).
 fn ls_line<R: ufsimg::ReadAt>(
     r: &Reader<R>,
@@ -189,7 +147,7 @@ fn ls_line<R: ufsimg::ReadAt>(
     };
     let mut line = format!(
         "{} {:>3} {:>5} {:>5} {:>10} {}",
-        mode_string(st.mode),
+        crate::inspect::mode_string(u32::from(st.mode)),
         st.nlink,
         st.uid,
         st.gid,
@@ -204,15 +162,15 @@ fn ls_line<R: ufsimg::ReadAt>(
     Ok(line)
 }
 
-/// `mvi ls IMG [PATH]`: list a directory (or one entry) of a UFS image;
-/// with `recursive`, every path below it.
-pub fn ls(
+/// `mvi ls` on an opened UFS image `f` (named `img` in messages): a
+/// directory (or one entry); with `recursive`, every path below it.
+pub fn ls_file(
+    f: std::fs::File,
     img: &std::path::Path,
     path: &[u8],
     recursive: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let f = crate::image::open(img)?;
     let r =
         Reader::open(f).with_context(|| format!("{}: not a readable UFS image", img.display()))?;
     let ino = r.lookup(path)?;
@@ -250,9 +208,13 @@ pub fn ls(
     Ok(())
 }
 
-/// `mvi cat IMG PATH`: copy a regular file's bytes to `out`.
-pub fn cat(img: &std::path::Path, path: &[u8], out: &mut dyn Write) -> anyhow::Result<u64> {
-    let f = crate::image::open(img)?;
+/// `mvi cat` on an opened UFS image `f`: a regular file's bytes to `out`.
+pub fn cat_file(
+    f: std::fs::File,
+    img: &std::path::Path,
+    path: &[u8],
+    out: &mut dyn Write,
+) -> anyhow::Result<u64> {
     let r =
         Reader::open(f).with_context(|| format!("{}: not a readable UFS image", img.display()))?;
     let ino = r.lookup(path)?;
@@ -261,10 +223,4 @@ pub fn cat(img: &std::path::Path, path: &[u8], out: &mut dyn Write) -> anyhow::R
         anyhow::bail!("{}: not a regular file", String::from_utf8_lossy(path));
     }
     Ok(r.read_file(ino, out)?)
-}
-
-/// `mvi check IMG`: run the checker; returns the report.
-pub fn check(img: &std::path::Path) -> anyhow::Result<ufsimg::CheckReport> {
-    let f = crate::image::open(img)?;
-    Ok(ufsimg::check(&f))
 }

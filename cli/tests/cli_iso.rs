@@ -151,3 +151,64 @@ fn bad_input() {
         .unwrap()
         .contains("invalid value 'odd' for '--names <NAMES>'"));
 }
+
+#[test]
+fn ls_cat_check_read_isos() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    make_tree(&src, false, 0);
+    let iso = d.path().join("x.iso");
+    let o = Command::new(MVI)
+        .args(["iso", s(&src), "-o", s(&iso), "-q"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = Command::new(MVI)
+        .args(["ls", s(&iso), "/platform/i86pc"])
+        .output()
+        .unwrap();
+    let ls = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        ls.contains("-rw-r--r--   1     0     0     100000 boot_archive"),
+        "{ls}"
+    );
+    assert!(
+        ls.contains("lrwxrwxrwx   1     0     0         11 unix -> kernel/unix"),
+        "{ls}"
+    );
+    let o = Command::new(MVI)
+        .args(["cat", s(&iso), "boot/grub/menu.lst"])
+        .output()
+        .unwrap();
+    assert_eq!(o.stdout, b"timeout 5\ndefault 0\n");
+    // The boot image comes back with its boot info table patched in.
+    let o = Command::new(MVI)
+        .args(["cat", s(&iso), "boot/grub/stage2_eltorito"])
+        .output()
+        .unwrap();
+    let orig = std::fs::read(src.join("boot/grub/stage2_eltorito")).unwrap();
+    assert_eq!(o.stdout.len(), orig.len());
+    assert_eq!(&o.stdout[64..], &orig[64..]);
+    assert_eq!(&o.stdout[8..12], &16u32.to_le_bytes());
+    let o = Command::new(MVI).args(["check", s(&iso)]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    // Corrupt the boot info table checksum: check names it and exits 1.
+    let mut bytes = std::fs::read(&iso).unwrap();
+    let cat_lba =
+        u32::from_le_bytes(bytes[17 * 2048 + 71..17 * 2048 + 75].try_into().unwrap()) as usize;
+    let img_lba = u32::from_le_bytes(
+        bytes[cat_lba * 2048 + 40..cat_lba * 2048 + 44]
+            .try_into()
+            .unwrap(),
+    ) as usize;
+    bytes[img_lba * 2048 + 20] ^= 1;
+    let bad = d.path().join("bad.iso");
+    std::fs::write(&bad, &bytes).unwrap();
+    let o = Command::new(MVI).args(["check", s(&bad)]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("bi_csum is"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
