@@ -9,7 +9,8 @@
 # make its UFS image with `mvi ufs` (untimed), warm every tool with one untimed run, then
 # RUNS rounds, each running the four contenders once in an order rotated every round:
 #   mvi archive (default threads = cores), mvi archive --threads 1, gzip -9n, pigz -9n
-# Medians of wall time, peak RSS from GNU time. Untimed checks: gzip -t and zcat of mvi's
+# Medians of wall time and of cores busy ((user + sys) / wall, which shows how much of the
+# machine other load left), peak RSS from GNU time. Untimed checks: gzip -t and zcat of mvi's
 # archive give the image back, and the --threads 1 archive is byte-identical.
 #
 # Environment knobs (defaults in brackets):
@@ -143,7 +144,7 @@ done
 rows=""
 for t in "${tools[@]}"; do
     f=$W/$t.times
-    rows+="| ${LABEL[$t]} | $(fmt "${WALL[$t]}") | $(fmt "$(mincol "$f" 1)")-$(fmt "$(maxcol "$f" 1)") | $(fmt "$(median "$f" 4)" 2) / $(fmt "$(median "$f" 5)" 2) | $(mib "$(maxcol "$f" 3)") MiB | ${SIZE_[$t]} | $(div "${SIZE_[$t]}" "$img_bytes" 4) | $(awk -v b="$img_bytes" -v w="${WALL[$t]}" 'BEGIN { printf "%.0f", b / 1048576 / w }') |"$'\n'
+    rows+="| ${LABEL[$t]} | $(fmt "${WALL[$t]}") | $(fmt "$(mincol "$f" 1)")-$(fmt "$(maxcol "$f" 1)") | $(fmt "$(median "$f" 4)" 2) / $(fmt "$(median "$f" 5)" 2) | $(awk '{ c = ($4 + $5) / $1; print c }' "$f" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }') | $(mib "$(maxcol "$f" 3)") MiB | ${SIZE_[$t]} | $(div "${SIZE_[$t]}" "$img_bytes" 4) | $(awk -v b="$img_bytes" -v w="${WALL[$t]}" 'BEGIN { printf "%.0f", b / 1048576 / w }') |"$'\n'
 done
 size_vs_gzip=$(awk -v a="${SIZE_[mvi]}" -v b="${SIZE_[gzip]}" 'BEGIN { printf "%+.2f", (a / b - 1) * 100 }')
 size_vs_pigz=$(awk -v a="${SIZE_[mvi]}" -v b="${SIZE_[pigz]}" 'BEGIN { printf "%+.2f", (a / b - 1) * 100 }')
@@ -170,12 +171,14 @@ cat <<EOF
 - Input: the \`mvi ufs\` image ($(human "$img_bytes"), $img_bytes bytes) of \`bench/gen-tree.py tree --files $FILES --size $SIZE --seed $SEED --content $CONTENT\`
 - Method: one untimed warm-up run each, then $RUNS rounds running all four in an order rotated every round (\`sync\` untimed before each run, caches warm); wall = median, peak RSS = max over runs (GNU time \`%M\`)
 
-| Tool | Wall median (s) | min-max (s) | user / sys (s, median) | Peak RSS | Output bytes | Output / image | Image MiB/s |
-|---|---:|---:|---:|---:|---:|---:|---:|
+| Tool | Wall median (s) | min-max (s) | user / sys (s, median) | Cores busy | Peak RSS | Output bytes | Output / image | Image MiB/s |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows}
 - **Wall, mvi / gzip -9n: $r_gzip** (goal <= 0.6: **$time_gate**); mvi / pigz -9n: $r_pigz; mvi --threads 1 / gzip -9n: $r1_gzip
 - **Size, mvi vs gzip -9n: ${size_vs_gzip} %** (goal within 0.5 %: **$size_gate**); mvi vs pigz -9n: ${size_vs_pigz} %
-- Threads: $NCPU threads / 1 thread = $r_threads (wall)
+- Threads: $NCPU threads / 1 thread = $r_threads (wall). "Cores busy" = (user + sys) / wall, median over runs: on an idle
+  machine a $NCPU-thread tool can reach $NCPU; less means other load took the rest
+- CPU time (user + sys, medians): mvi --threads 1 / gzip -9n = $(awk -v a="$(median "$W/mvi1.times" 4)" -v b="$(median "$W/mvi1.times" 5)" -v c="$(median "$W/gzip.times" 4)" -v d="$(median "$W/gzip.times" 5)" 'BEGIN { printf "%.2f", (a + b) / (c + d) }')
 - Checks (untimed): $checks
 
 Reproduce: \`bash bench/archive.sh\` (raw per-run figures: \`KEEP=1 bash bench/archive.sh\`, then \`$BENCH_DIR/run.*/*.times\`).
