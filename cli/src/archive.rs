@@ -373,7 +373,13 @@ fn worker(
             }
         };
         let mut out = std::mem::take(&mut job.out);
-        let result = deflate_chunk(&mut engine, &job, &mut out).map(|()| {
+        // A panic in the engine (a bug) becomes an error for this chunk, so
+        // the producer, waiting for exactly this chunk, is never left hanging.
+        let deflated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            deflate_chunk(&mut engine, &job, &mut out)
+        }))
+        .unwrap_or_else(|p| Err(ArchiveError::Worker(panic_message(&*p))));
+        let result = deflated.map(|()| {
             let mut crc = crc32fast::Hasher::new();
             crc.update(&job.data);
             Done {
