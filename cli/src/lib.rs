@@ -5,6 +5,8 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod build;
+pub mod demo;
 pub mod image;
 pub mod inspect;
 pub mod iso;

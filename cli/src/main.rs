@@ -141,6 +141,70 @@ enum Cmd {
         #[arg(long, value_name = "FILE", conflicts_with_all = ["output", "arch", "title", "console", "timeout", "dialect", "default", "boot_args", "hard_disk"])]
         lint: Option<PathBuf>,
     },
+    /// Build a bootable illumos ISO from a proto area (rules, root UFS, boot archive, menu, ISO).
+    Build {
+        /// The proto area (a directory holding an installed illumos).
+        proto: Option<PathBuf>,
+        /// Output ISO.
+        #[arg(short, long, required_unless_present = "list_options")]
+        output: Option<PathBuf>,
+        /// Option sets, comma separated (see --list-options).
+        #[arg(long = "option", value_name = "LIST", default_value = "")]
+        options: String,
+        /// A rule file applied after the built-in sets (repeatable).
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
+        /// GRUB legacy's stage2_eltorito (default: the proto's boot/grub/stage2_eltorito).
+        #[arg(long, value_name = "PATH")]
+        boot_image: Option<PathBuf>,
+        /// Root image size: auto or bytes with a K/M/G suffix.
+        #[arg(long, default_value = "auto")]
+        root_size: String,
+        /// Bytes per inode of the root image.
+        #[arg(long, default_value_t = 16384)]
+        nbpi: u32,
+        /// Menu entry title.
+        #[arg(long, default_value = "minimal viable illumos")]
+        title: String,
+        /// Console: text, ttya or ttyb.
+        #[arg(long, default_value = "text")]
+        console: String,
+        /// Menu dialect: illumos (kernel$, $ISADIR) or plain (explicit paths; stock GRUB legacy).
+        #[arg(long, default_value = "illumos")]
+        dialect: String,
+        /// Menu timeout, seconds.
+        #[arg(long, default_value_t = 10)]
+        timeout: u32,
+        /// Metadata manifest applied to the proto (PATH TYPE MODE UID GID [MAJOR MINOR]).
+        #[arg(long, value_name = "FILE")]
+        metadata: Option<PathBuf>,
+        /// Build even if the rules removed a kernel module's dependency.
+        #[arg(long)]
+        allow_broken_deps: bool,
+        /// Also write the size report as JSON.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// Also keep the root image, boot archive and menu.lst in DIR.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+        /// List the option sets and exit.
+        #[arg(long)]
+        list_options: bool,
+    },
+    /// Make a small synthetic illumos-shaped proto in DIR and build DIR/mvi.iso from it.
+    Demo {
+        /// Directory to create the proto (DIR/proto) and the ISO (DIR/mvi.iso) in.
+        dir: PathBuf,
+        /// GRUB legacy's stage2_eltorito, to make the ISO bootable.
+        #[arg(long, value_name = "PATH")]
+        boot_image: Option<PathBuf>,
+        /// Option sets, comma separated.
+        #[arg(long = "option", value_name = "LIST", default_value = "")]
+        options: String,
+        /// Console: text, ttya or ttyb.
+        #[arg(long, default_value = "ttya")]
+        console: String,
+    },
     /// List a directory (or one entry) of an image, long format.
     Ls {
         /// Image (UFS, gzip-compressed UFS, or ISO 9660).
@@ -174,6 +238,106 @@ enum Names {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.cmd {
+        Cmd::Build {
+            proto,
+            output,
+            options,
+            rules,
+            boot_image,
+            root_size,
+            nbpi,
+            title,
+            console,
+            dialect,
+            timeout,
+            metadata,
+            allow_broken_deps,
+            report,
+            keep,
+            list_options,
+        } => {
+            if list_options {
+                for (name, always, desc) in mvi::rules::list_options()? {
+                    let tag = if always { " (always)" } else { "" };
+                    println!("{name:<10}{tag:<10} {desc}");
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let proto =
+                proto.ok_or_else(|| anyhow::anyhow!("mvi build needs a PROTO directory"))?;
+            let output = output.ok_or_else(|| anyhow::anyhow!("mvi build needs -o OUT.iso"))?;
+            let opts = mvi::build::BuildOptions {
+                proto,
+                out: output.clone(),
+                options,
+                rules,
+                metadata,
+                boot_image,
+                root_size: if root_size == "auto" {
+                    ufsimg::SizeSpec::Auto { slack_pct: 10 }
+                } else {
+                    ufsimg::SizeSpec::Fixed(parse_size(&root_size).map_err(anyhow::Error::msg)?)
+                },
+                nbpi,
+                title,
+                console: console.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+                dialect: dialect.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+                timeout,
+                allow_broken_deps,
+                report_json: report,
+                keep,
+                time: mvi::source_date_epoch(cli.source_date_epoch)?,
+            };
+            let r = mvi::build::build(&opts, !cli.quiet)?;
+            if !cli.quiet {
+                print!("{}", r.render(&output.display().to_string()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Demo {
+            dir,
+            boot_image,
+            options,
+            console,
+        } => {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", dir.display()))?;
+            let (proto, iso) = mvi::build::demo_paths(&dir);
+            let n = mvi::demo::make_proto(&proto)?;
+            if !cli.quiet {
+                println!("demo proto: {} ({n} files)", proto.display());
+            }
+            let opts = mvi::build::BuildOptions {
+                proto,
+                out: iso.clone(),
+                options,
+                rules: Vec::new(),
+                metadata: None,
+                boot_image,
+                root_size: ufsimg::SizeSpec::Auto { slack_pct: 10 },
+                nbpi: 16384,
+                title: "mvi demo".into(),
+                console: console.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+                // Stock GRUB legacy (Debian's stage2_eltorito) knows no kernel$.
+                dialect: grubcfg::Dialect::Plain,
+                timeout: 5,
+                allow_broken_deps: false,
+                report_json: None,
+                keep: Some(dir.join("keep")),
+                time: mvi::source_date_epoch(cli.source_date_epoch)?,
+            };
+            let r = mvi::build::build(&opts, !cli.quiet)?;
+            if !cli.quiet {
+                print!("{}", r.render(&iso.display().to_string()));
+                if r.missing.is_empty() {
+                    println!(
+                        "boot it: qemu-system-x86_64 -m 256 -cdrom {} -boot d -serial stdio -display none",
+                        iso.display()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Iso {
             src,
             output,

@@ -1,0 +1,568 @@
+//! `mvi build`: the whole pipeline from a proto area to a bootable ISO, as
+//! mvix.sh did on illumos: rules → module dependency check → UFS root →
+//! boot archive → menu.lst → El Torito ISO of `boot/` and `platform/`.
+
+use crate::archive::{compress, GzipOptions};
+use crate::moddeps;
+use crate::output::write_atomic;
+use crate::rules::{self, ApplyOptions, RuleReport};
+use crate::size::human;
+use anyhow::Context;
+use fstree::{Data, Kind, Manifest, Node, NodeId, Tree, WalkOptions, ROOT};
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where the 64-bit kernel lives in a proto area.
+pub const UNIX_64: &str = "platform/i86pc/kernel/amd64/unix";
+/// Where the 32-bit kernel lives in a proto area.
+pub const UNIX_32: &str = "platform/i86pc/kernel/unix";
+/// Where the boot archive goes.
+pub const ARCHIVE: &str = "platform/i86pc/boot_archive";
+/// GRUB legacy's El Torito stage 2 inside a proto area.
+pub const STAGE2: &str = "boot/grub/stage2_eltorito";
+/// The menu GRUB reads.
+pub const MENU: &str = "boot/grub/menu.lst";
+
+/// Options of `mvi build`.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The proto area (read only).
+    pub proto: PathBuf,
+    /// The ISO to write.
+    pub out: PathBuf,
+    /// Option sets, comma separated (`32bit,extreme,nonet,nodisk`).
+    pub options: String,
+    /// User rule files, applied after the built-in sets.
+    pub rules: Vec<PathBuf>,
+    /// A metadata manifest applied to the walked proto.
+    pub metadata: Option<PathBuf>,
+    /// GRUB legacy's `stage2_eltorito` (else the proto's, if any).
+    pub boot_image: Option<PathBuf>,
+    /// Root image size.
+    pub root_size: ufsimg::SizeSpec,
+    /// Bytes per inode of the root image.
+    pub nbpi: u32,
+    /// Menu entry title.
+    pub title: String,
+    /// Console for the kernel (and GRUB).
+    pub console: grubcfg::Console,
+    /// Menu dialect: illumos (`kernel$`, `$ISADIR`; illumos's own GRUB) or
+    /// plain (explicit per-ISA paths; any GRUB legacy, e.g. Debian's).
+    pub dialect: grubcfg::Dialect,
+    /// Menu timeout, seconds.
+    pub timeout: u32,
+    /// Keep broken module dependencies (report only).
+    pub allow_broken_deps: bool,
+    /// Also write the report as JSON here.
+    pub report_json: Option<PathBuf>,
+    /// Also keep the root image, boot archive and menu.lst here.
+    pub keep: Option<PathBuf>,
+    /// Build time `T`.
+    pub time: i64,
+}
+
+/// The size report of a build (the numbers of the 2016 blog post and more).
+#[derive(Debug, Clone, Default)]
+pub struct BuildReport {
+    /// Root file system image size, bytes (the RAM the ramdisk takes).
+    pub root_bytes: u64,
+    /// Used space in the root file system, bytes (data frags in use).
+    pub root_used_bytes: u64,
+    /// Inodes in use in the root.
+    pub root_inodes: u64,
+    /// Boot archive (gzip) size, bytes.
+    pub archive_bytes: u64,
+    /// ISO size, bytes.
+    pub iso_bytes: u64,
+    /// Kernels found: (path, ISA label).
+    pub kernels: Vec<(String, &'static str)>,
+    /// The 20 largest files of the root: (path, bytes).
+    pub largest: Vec<(String, u64)>,
+    /// What each rule set removed: (set, entries, files, bytes).
+    pub removed: Vec<(String, u64, u64, u64)>,
+    /// Rules that matched nothing: "set:line: rule".
+    pub unmatched: Vec<String>,
+    /// Module dependency problems introduced by the rules.
+    pub broken_deps: Vec<String>,
+    /// Kernel modules checked.
+    pub modules: usize,
+    /// What is missing for a bootable ISO (e.g. no stage2_eltorito).
+    pub missing: Vec<String>,
+}
+
+impl BuildReport {
+    /// A human-readable table.
+    pub fn render(&self, out: &str) -> String {
+        let mut s = String::new();
+        s.push_str(&format!("{out}\n"));
+        s.push_str(&format!(
+            "  root file system  {:>10}  ({} used, {} inodes)\n",
+            human(self.root_bytes),
+            human(self.root_used_bytes),
+            self.root_inodes
+        ));
+        s.push_str(&format!(
+            "  boot archive      {:>10}\n",
+            human(self.archive_bytes)
+        ));
+        s.push_str(&format!(
+            "  ISO               {:>10}\n",
+            human(self.iso_bytes)
+        ));
+        s.push_str(&format!(
+            "  RAM for ramdisk   {:>10}\n",
+            human(self.root_bytes)
+        ));
+        for (k, isa) in &self.kernels {
+            s.push_str(&format!("  kernel            {k} ({isa})\n"));
+        }
+        s.push_str(&format!(
+            "  kernel modules    {} checked, {} broken dependencies\n",
+            self.modules,
+            self.broken_deps.len()
+        ));
+        for (set, entries, files, bytes) in &self.removed {
+            s.push_str(&format!(
+                "  rules {set:<10} removed {entries} entries, {files} files, {}\n",
+                human(*bytes)
+            ));
+        }
+        for u in &self.unmatched {
+            s.push_str(&format!("  rule matched nothing: {u}\n"));
+        }
+        for d in &self.broken_deps {
+            s.push_str(&format!("  broken dependency: {d}\n"));
+        }
+        if !self.largest.is_empty() {
+            s.push_str("  largest files in the root:\n");
+            for (p, b) in &self.largest {
+                s.push_str(&format!("    {:>10}  {p}\n", human(*b)));
+            }
+        }
+        for m in &self.missing {
+            s.push_str(&format!("  NOT BOOTABLE: {m}\n"));
+        }
+        s
+    }
+
+    /// The report as JSON (stable key order).
+    pub fn to_json(&self) -> String {
+        fn q(s: &str) -> String {
+            let mut o = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => o.push_str("\\\""),
+                    '\\' => o.push_str("\\\\"),
+                    c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => o.push(c),
+                }
+            }
+            o.push('"');
+            o
+        }
+        let list =
+            |v: &[String]| format!("[{}]", v.iter().map(|x| q(x)).collect::<Vec<_>>().join(","));
+        format!(
+            "{{\"root_bytes\":{},\"root_used_bytes\":{},\"root_inodes\":{},\"archive_bytes\":{},\"iso_bytes\":{},\"ram_bytes\":{},\"kernels\":[{}],\"largest\":[{}],\"removed\":[{}],\"unmatched\":{},\"broken_deps\":{},\"modules\":{},\"missing\":{}}}\n",
+            self.root_bytes,
+            self.root_used_bytes,
+            self.root_inodes,
+            self.archive_bytes,
+            self.iso_bytes,
+            self.root_bytes,
+            self.kernels.iter().map(|(k, i)| format!("{{\"path\":{},\"isa\":{}}}", q(k), q(i))).collect::<Vec<_>>().join(","),
+            self.largest.iter().map(|(p, b)| format!("{{\"path\":{},\"bytes\":{b}}}", q(p))).collect::<Vec<_>>().join(","),
+            self.removed
+                .iter()
+                .map(|(s, e, f, b)| format!("{{\"set\":{},\"entries\":{e},\"files\":{f},\"bytes\":{b}}}", q(s)))
+                .collect::<Vec<_>>()
+                .join(","),
+            list(&self.unmatched),
+            list(&self.broken_deps),
+            self.modules,
+            list(&self.missing),
+        )
+    }
+}
+
+fn is_file(tree: &Tree, path: &str) -> Option<NodeId> {
+    tree.lookup(path.as_bytes())
+        .filter(|&id| matches!(tree.node(id).kind, Kind::File { .. }))
+}
+
+/// Copy the subtree at `src_id` of `src` into `dst` under `parent` as `name`.
+fn copy_subtree(
+    src: &Tree,
+    src_id: NodeId,
+    dst: &mut Tree,
+    parent: NodeId,
+    name: &[u8],
+) -> anyhow::Result<()> {
+    let n = src.node(src_id);
+    let copy = Node {
+        kind: match &n.kind {
+            Kind::Dir(_) => Kind::Dir(Vec::new()),
+            k => k.clone(),
+        },
+        ..n.clone()
+    };
+    let id = dst.add(parent, name, copy)?;
+    for e in src.entries(src_id).to_vec() {
+        copy_subtree(src, e.node, dst, id, &e.name)?;
+    }
+    Ok(())
+}
+
+fn mkdirs(tree: &mut Tree, path: &str, time: i64) -> anyhow::Result<NodeId> {
+    let mut cur = ROOT;
+    for comp in path.split('/').filter(|c| !c.is_empty()) {
+        cur = match tree.entries(cur).iter().find(|e| e.name == comp.as_bytes()) {
+            Some(e) => e.node,
+            None => tree.add(
+                cur,
+                comp.as_bytes(),
+                Node {
+                    kind: Kind::Dir(Vec::new()),
+                    perm: 0o755,
+                    uid: 0,
+                    gid: 0,
+                    mtime: time,
+                },
+            )?,
+        };
+    }
+    Ok(cur)
+}
+
+fn file_node(data: Data, size: u64, perm: u16, time: i64) -> Node {
+    Node {
+        kind: Kind::File { size, data },
+        perm,
+        uid: 0,
+        gid: 0,
+        mtime: time,
+    }
+}
+
+/// Run the pipeline. Nothing is written until every input checked out;
+/// the ISO appears only if the whole build succeeds.
+pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport> {
+    let meta = std::fs::metadata(&opts.proto)
+        .with_context(|| format!("{}: cannot read the proto area", opts.proto.display()))?;
+    if !meta.is_dir() {
+        anyhow::bail!(
+            "{}: the proto area is not a directory",
+            opts.proto.display()
+        );
+    }
+    if !opts.proto.join(UNIX_32).is_file() && !opts.proto.join(UNIX_64).is_file() {
+        anyhow::bail!(
+            "{}: not an illumos proto area (neither {UNIX_32} nor {UNIX_64} is a file)",
+            opts.proto.display()
+        );
+    }
+    if let Some(b) = &opts.boot_image {
+        if !b.is_file() {
+            anyhow::bail!("{}: boot image not found", b.display());
+        }
+    }
+    let options = rules::parse_options(&opts.options)?;
+    let sets = rules::standard_sets(&options, &opts.rules)?;
+
+    let mut tree = fstree::walk(
+        &opts.proto,
+        &WalkOptions {
+            preserve_owner: false,
+            time: opts.time,
+        },
+    )?;
+    if let Some(m) = &opts.metadata {
+        Manifest::load(m)?.apply(&mut tree, opts.time)?;
+    }
+    let deps_before = moddeps::check(&moddeps::scan(&tree)?);
+    let rule_report: RuleReport = rules::apply(
+        &mut tree,
+        &sets,
+        &ApplyOptions {
+            time: opts.time,
+            ..ApplyOptions::default()
+        },
+    )?;
+    let graph = moddeps::scan(&tree)?;
+    let deps_after = moddeps::check(&graph);
+    let broken: Vec<String> = deps_after
+        .new_since(&deps_before)
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
+    if !broken.is_empty() && !opts.allow_broken_deps {
+        anyhow::bail!(
+            "the rules removed {} kernel module dependenc{} (use --allow-broken-deps to build anyway): {}",
+            broken.len(),
+            if broken.len() == 1 { "y" } else { "ies" },
+            broken.join("; ")
+        );
+    }
+
+    let mut report = BuildReport {
+        modules: graph.modules.len(),
+        broken_deps: broken,
+        removed: rule_report
+            .sets
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    s.removed.entries,
+                    s.removed.files,
+                    s.removed.bytes,
+                )
+            })
+            .collect(),
+        unmatched: rule_report
+            .unmatched()
+            .iter()
+            .map(|(s, r)| format!("{}:{}: {}", s.origin, r.line, r.text))
+            .collect(),
+        ..BuildReport::default()
+    };
+    let has64 = is_file(&tree, UNIX_64).is_some();
+    let has32 = is_file(&tree, UNIX_32).is_some();
+    if !has64 && !has32 {
+        anyhow::bail!("the rules removed both kernels ({UNIX_32} and {UNIX_64})");
+    }
+    if has64 {
+        report.kernels.push((format!("/{UNIX_64}"), "amd64"));
+    }
+    if has32 {
+        report.kernels.push((format!("/{UNIX_32}"), "i386"));
+    }
+    // The 20 largest files of the root.
+    let mut sizes: Vec<(String, u64)> = Vec::new();
+    let mut stack: Vec<(NodeId, String)> = vec![(ROOT, String::new())];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((id, path)) = stack.pop() {
+        for e in tree.entries(id) {
+            let p = format!("{path}/{}", fstree::escape_bytes(&e.name));
+            match &tree.node(e.node).kind {
+                Kind::Dir(_) => stack.push((e.node, p)),
+                Kind::File { size, .. } if seen.insert(e.node) => sizes.push((p, *size)),
+                _ => {}
+            }
+        }
+    }
+    sizes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    sizes.truncate(20);
+    report.largest = sizes;
+
+    // Plan the root before writing anything.
+    let layout = ufsimg::plan(
+        &tree,
+        &ufsimg::Params {
+            size: opts.root_size,
+            nbpi: opts.nbpi,
+            time: opts.time,
+            lost_found: false,
+        },
+    )?;
+    report.root_bytes = layout.geo.image_bytes;
+    report.root_used_bytes = layout.used_data_frags() * 1024;
+    report.root_inodes = layout.used_inodes();
+
+    // The menu, for the kernels the tree has.
+    let mut arches = Vec::new();
+    if has64 {
+        arches.push(grubcfg::Arch::Amd64);
+    }
+    if has32 {
+        arches.push(grubcfg::Arch::I386);
+    }
+    let spec = grubcfg::MenuSpec {
+        title: opts.title.clone(),
+        arches,
+        dialect: opts.dialect,
+        console: opts.console,
+        boot_flags: Vec::new(),
+        timeout: Some(opts.timeout),
+        default: 0,
+        hard_disk_entry: false,
+    };
+    let menu_text = spec.render()?;
+
+    // Work files beside the output (same file system, removed on any error).
+    let out_dir = match opts.out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !out_dir.is_dir() {
+        anyhow::bail!("{}: output directory does not exist", out_dir.display());
+    }
+    let work = tempfile::Builder::new()
+        .prefix(".mvi-build-")
+        .tempdir_in(&out_dir)
+        .with_context(|| format!("{}: cannot create a work directory", out_dir.display()))?;
+    let root_img = work.path().join("root.img");
+    {
+        let f = std::fs::File::create(&root_img)
+            .with_context(|| format!("{}: cannot create", root_img.display()))?;
+        let bar = crate::progress_bar(progress, layout.geo.image_bytes, &root_img);
+        let b2 = bar.clone();
+        ufsimg::write_with_progress(
+            &layout,
+            &tree,
+            BufWriter::with_capacity(1 << 20, f),
+            move |n| b2.set_position(n),
+        )?;
+        bar.finish_and_clear();
+    }
+    let archive = work.path().join("boot_archive");
+    {
+        let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&root_img)?);
+        let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&archive)?);
+        let s = compress(input, &mut out, &GzipOptions::default())?;
+        out.flush()?;
+        report.archive_bytes = s.output_bytes;
+    }
+
+    // The ISO tree: boot/ from the proto (after rules), the kernels, the
+    // archive, the menu and the boot image.
+    let mut iso = Tree::new(opts.time);
+    if let Some(boot) = tree
+        .lookup(b"boot")
+        .filter(|&b| matches!(tree.node(b).kind, Kind::Dir(_)))
+    {
+        copy_subtree(&tree, boot, &mut iso, ROOT, b"boot")?;
+    }
+    let grub = mkdirs(&mut iso, "boot/grub", opts.time)?;
+    for name in [&b"menu.lst"[..], b"stage2_eltorito"] {
+        if iso.entries(grub).iter().any(|e| e.name == name) {
+            iso.remove(grub, name)?;
+        }
+    }
+    let menu_bytes: Arc<[u8]> = Arc::from(menu_text.clone().into_bytes());
+    iso.add(
+        grub,
+        b"menu.lst",
+        file_node(
+            Data::Bytes(menu_bytes.clone()),
+            menu_bytes.len() as u64,
+            0o644,
+            opts.time,
+        ),
+    )?;
+    let stage2: Option<Vec<u8>> = match &opts.boot_image {
+        Some(p) => Some(
+            std::fs::read(p)
+                .with_context(|| format!("{}: cannot read the boot image", p.display()))?,
+        ),
+        None => match is_file(&tree, STAGE2) {
+            Some(id) => match &tree.node(id).kind {
+                Kind::File {
+                    data: Data::Path(p),
+                    ..
+                } => Some(
+                    std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?,
+                ),
+                Kind::File {
+                    data: Data::Bytes(b),
+                    ..
+                } => Some(b.to_vec()),
+                _ => None,
+            },
+            None => None,
+        },
+    };
+    if let Some(b) = &stage2 {
+        iso.add(
+            grub,
+            b"stage2_eltorito",
+            file_node(
+                Data::Bytes(Arc::from(b.clone())),
+                b.len() as u64,
+                0o644,
+                opts.time,
+            ),
+        )?;
+    } else {
+        report.missing.push(format!(
+            "no GRUB legacy boot image: give --boot-image PATH (e.g. stage2_eltorito from Debian's grub-legacy package) or put one at {STAGE2} in the proto"
+        ));
+    }
+    for k in [UNIX_64, UNIX_32] {
+        if let Some(id) = is_file(&tree, k) {
+            let (dir, name) = k.rsplit_once('/').expect("kernel paths have a directory");
+            let d = mkdirs(&mut iso, dir, opts.time)?;
+            let n = tree.node(id).clone();
+            iso.add(d, name.as_bytes(), n)?;
+        }
+    }
+    let pdir = mkdirs(&mut iso, "platform/i86pc", opts.time)?;
+    iso.add(
+        pdir,
+        b"boot_archive",
+        file_node(
+            Data::Path(archive.clone()),
+            report.archive_bytes,
+            0o644,
+            opts.time,
+        ),
+    )?;
+    // The menu must name files that are on the ISO.
+    let parsed = grubcfg::parse(&menu_text)?;
+    let diags = grubcfg::lint(&parsed, &|p: &str| iso.lookup(p.as_bytes()).is_some());
+    if grubcfg::has_errors(&diags) {
+        let lines: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        anyhow::bail!(
+            "the generated menu.lst does not match the ISO tree: {}",
+            lines.join("; ")
+        );
+    }
+    let iso_opts = iso9660::Options {
+        volume_id: "illumos".into(),
+        boot: stage2.map(|b| iso9660::BootOptions {
+            image: STAGE2.as_bytes().to_vec(),
+            image_data: Arc::from(b),
+            catalog: b".catalog".to_vec(),
+            load_size: 4,
+            info_table: true,
+        }),
+        time: opts.time,
+        ..iso9660::Options::default()
+    };
+    let iso_layout = iso9660::plan(&iso, &iso_opts)?;
+    let stats = write_atomic(&opts.out, |w| {
+        let bar = crate::progress_bar(
+            progress,
+            u64::from(iso_layout.total_sectors) * 2048,
+            &opts.out,
+        );
+        let b2 = bar.clone();
+        let s = iso9660::write_with_progress(&iso_layout, &iso, w, move |n| b2.set_position(n))?;
+        bar.finish_and_clear();
+        Ok(s)
+    })?;
+    report.iso_bytes = stats.bytes;
+
+    if let Some(keep) = &opts.keep {
+        std::fs::create_dir_all(keep)
+            .with_context(|| format!("{}: cannot create", keep.display()))?;
+        for (src, name) in [(&root_img, "root.img"), (&archive, "boot_archive")] {
+            std::fs::copy(src, keep.join(name))
+                .with_context(|| format!("{}: cannot write", keep.join(name).display()))?;
+        }
+        std::fs::write(keep.join("menu.lst"), &menu_text)?;
+    }
+    if let Some(j) = &opts.report_json {
+        write_atomic(j, |w| {
+            w.write_all(report.to_json().as_bytes())?;
+            Ok(())
+        })?;
+    }
+    Ok(report)
+}
+
+/// The root image, archive and ISO paths the tests and the demo use.
+pub fn demo_paths(dir: &Path) -> (PathBuf, PathBuf) {
+    (dir.join("proto"), dir.join("mvi.iso"))
+}
