@@ -303,7 +303,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", dir.display()))?;
             let (proto, iso) = mvi::build::demo_paths(&dir);
+            // A proto an earlier `mvi demo` made (marked beside it) is made anew.
+            let marker = dir.join(".mvi-demo");
+            if proto.exists() && marker.exists() {
+                std::fs::remove_dir_all(&proto).map_err(|e| {
+                    anyhow::anyhow!("{}: cannot remove the old demo proto: {e}", proto.display())
+                })?;
+            }
             let n = mvi::demo::make_proto(&proto)?;
+            std::fs::write(&marker, b"made by mvi demo\n")
+                .map_err(|e| anyhow::anyhow!("{}: {e}", marker.display()))?;
             if !cli.quiet {
                 println!("demo proto: {} ({n} files)", proto.display());
             }
