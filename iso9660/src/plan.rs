@@ -133,6 +133,31 @@ pub struct Record {
     pub len: u8,
 }
 
+impl Record {
+    /// A record before layout: extent, size, continuation area and length
+    /// are filled in later.
+    pub fn new(
+        ident: Vec<u8>,
+        flags: u8,
+        target: Target,
+        date: [u8; 7],
+        inline: Vec<Entry>,
+    ) -> Record {
+        Record {
+            ident,
+            flags,
+            target,
+            date,
+            extent: 0,
+            size: 0,
+            inline,
+            cont: vec![],
+            ce: None,
+            len: 0,
+        }
+    }
+}
+
 /// One directory of a tree (primary or Joliet).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dir {
@@ -588,30 +613,14 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
         // Records: ".", "..", children.
         let self_date = node.map_or(date7(time), date_of);
         let mut records = vec![
-            Record {
-                ident: vec![0],
-                flags: 2,
-                target: Target::Dir(i),
-                date: self_date,
-                extent: 0,
-                size: 0,
-                inline: vec![],
-                cont: vec![],
-                ce: None,
-                len: 0,
-            },
-            Record {
-                ident: vec![1],
-                flags: 2,
-                target: Target::Dir(dirs[i].parent),
-                date: dirs[dirs[i].parent].node.map_or(date7(time), date_of),
-                extent: 0,
-                size: 0,
-                inline: vec![],
-                cont: vec![],
-                ce: None,
-                len: 0,
-            },
+            Record::new(vec![0], 2, Target::Dir(i), self_date, vec![]),
+            Record::new(
+                vec![1],
+                2,
+                Target::Dir(dirs[i].parent),
+                dirs[dirs[i].parent].node.map_or(date7(time), date_of),
+                vec![],
+            ),
         ];
         let in_rr_moved = node.is_none();
         for ch in children {
@@ -654,68 +663,36 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
                         Some(p) => join(&tree.path_of(p), &ch.real),
                         None => join(&path, &ch.real),
                     });
-                    records.push(Record {
-                        ident: ch.ident,
-                        flags: 2,
-                        target: Target::Dir(idx),
-                        date,
-                        extent: 0,
-                        size: 0,
-                        inline: susp,
-                        cont: vec![],
-                        ce: None,
-                        len: 0,
-                    });
+                    records.push(Record::new(ch.ident, 2, Target::Dir(idx), date, susp));
                 }
                 Target::File { file, .. } => {
                     let size = files[file].size;
                     let parts = size.div_ceil(MAX_EXTENT).max(1);
                     for part in 0..parts {
-                        records.push(Record {
-                            ident: ch.ident.clone(),
-                            flags: if part + 1 < parts { 0x80 } else { 0 },
-                            target: Target::File {
+                        records.push(Record::new(
+                            ch.ident.clone(),
+                            if part + 1 < parts { 0x80 } else { 0 },
+                            Target::File {
                                 file,
                                 part: part as u32,
                             },
                             date,
-                            extent: 0,
-                            size: 0,
-                            inline: susp.clone(),
-                            cont: vec![],
-                            ce: None,
-                            len: 0,
-                        });
+                            susp.clone(),
+                        ));
                     }
                 }
                 Target::Relocated(_) => {
                     let n = ch.node.expect("relocated dirs are tree nodes");
                     pending_cl.push((i, records.len(), n));
-                    records.push(Record {
-                        ident: ch.ident,
-                        flags: 0,
-                        target: Target::Relocated(usize::MAX),
+                    records.push(Record::new(
+                        ch.ident,
+                        0,
+                        Target::Relocated(usize::MAX),
                         date,
-                        extent: 0,
-                        size: 0,
-                        inline: susp,
-                        cont: vec![],
-                        ce: None,
-                        len: 0,
-                    });
+                        susp,
+                    ));
                 }
-                t => records.push(Record {
-                    ident: ch.ident,
-                    flags: 0,
-                    target: t,
-                    date,
-                    extent: 0,
-                    size: 0,
-                    inline: susp,
-                    cont: vec![],
-                    ce: None,
-                    len: 0,
-                }),
+                t => records.push(Record::new(ch.ident, 0, t, date, susp)),
             }
         }
         dirs[i].records = records;
@@ -868,30 +845,8 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
             let pdate = jdirs[jdirs[i].parent].node.map_or(date7(time), date_of);
             let parent = jdirs[i].parent;
             let mut records = vec![
-                Record {
-                    ident: vec![0],
-                    flags: 2,
-                    target: Target::Dir(i),
-                    date: self_date,
-                    extent: 0,
-                    size: 0,
-                    inline: vec![],
-                    cont: vec![],
-                    ce: None,
-                    len: 0,
-                },
-                Record {
-                    ident: vec![1],
-                    flags: 2,
-                    target: Target::Dir(parent),
-                    date: pdate,
-                    extent: 0,
-                    size: 0,
-                    inline: vec![],
-                    cont: vec![],
-                    ce: None,
-                    len: 0,
-                },
+                Record::new(vec![0], 2, Target::Dir(i), self_date, vec![]),
+                Record::new(vec![1], 2, Target::Dir(parent), pdate, vec![]),
             ];
             for (ident, target, child) in kids {
                 let ident_bytes: Vec<u8> = ident.iter().flat_map(|u| u.to_be_bytes()).collect();
@@ -917,51 +872,24 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
                             size: 0,
                             real_parent: None,
                         });
-                        records.push(Record {
-                            ident: ident_bytes,
-                            flags: 2,
-                            target: Target::Dir(idx),
-                            date,
-                            extent: 0,
-                            size: 0,
-                            inline: vec![],
-                            cont: vec![],
-                            ce: None,
-                            len: 0,
-                        });
+                        records.push(Record::new(ident_bytes, 2, Target::Dir(idx), date, vec![]));
                     }
                     Target::File { file, .. } => {
                         let parts = files[file].size.div_ceil(MAX_EXTENT).max(1);
                         for part in 0..parts {
-                            records.push(Record {
-                                ident: ident_bytes.clone(),
-                                flags: if part + 1 < parts { 0x80 } else { 0 },
-                                target: Target::File {
+                            records.push(Record::new(
+                                ident_bytes.clone(),
+                                if part + 1 < parts { 0x80 } else { 0 },
+                                Target::File {
                                     file,
                                     part: part as u32,
                                 },
                                 date,
-                                extent: 0,
-                                size: 0,
-                                inline: vec![],
-                                cont: vec![],
-                                ce: None,
-                                len: 0,
-                            });
+                                vec![],
+                            ));
                         }
                     }
-                    t => records.push(Record {
-                        ident: ident_bytes,
-                        flags: 0,
-                        target: t,
-                        date,
-                        extent: 0,
-                        size: 0,
-                        inline: vec![],
-                        cont: vec![],
-                        ce: None,
-                        len: 0,
-                    }),
+                    t => records.push(Record::new(ident_bytes, 0, t, date, vec![])),
                 }
             }
             for r in &mut records {
