@@ -1,0 +1,138 @@
+//! `mvi build` / `mvi demo` on the command line: the report, --list-options,
+//! --report JSON, and bad input (one line, exit 2, nothing written).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const MVI: &str = env!("CARGO_BIN_EXE_mvi");
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(MVI)
+        .args(args)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn demo_build_report_and_json() {
+    let d = tempfile::tempdir().unwrap();
+    let o = run(&["demo", s(d.path())]);
+    assert!(o.status.success(), "{}", err(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("root file system"), "{out}");
+    assert!(
+        out.contains("NOT BOOTABLE: no GRUB legacy boot image"),
+        "{out}"
+    );
+    // Again: the demo replaces its own proto.
+    let o = run(&["-q", "demo", s(d.path())]);
+    assert!(o.status.success(), "{}", err(&o));
+    // mvi build on the demo proto with a JSON report.
+    let iso = d.path().join("b.iso");
+    let json = d.path().join("r.json");
+    let o = run(&[
+        "-q",
+        "build",
+        s(&d.path().join("proto")),
+        "-o",
+        s(&iso),
+        "--option",
+        "32bit,extreme",
+        "--report",
+        s(&json),
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let j = std::fs::read_to_string(&json).unwrap();
+    assert!(j.starts_with("{\"root_bytes\":"), "{j}");
+    assert!(
+        j.contains(&format!(
+            "\"iso_bytes\":{}",
+            std::fs::metadata(&iso).unwrap().len()
+        )),
+        "{j}"
+    );
+    assert!(j.contains("{\"set\":\"32bit\""), "{j}");
+    let o = run(&["build", "--list-options"]);
+    let list = String::from_utf8(o.stdout).unwrap();
+    for name in [
+        "base", "32bit", "64bit", "extreme", "nonet", "nodisk", "live", "fixups",
+    ] {
+        assert!(
+            list.lines().any(|l| l.starts_with(name)),
+            "{name} missing from {list}"
+        );
+    }
+}
+
+fn expect_bad(args: &[&str], want: &str, outdir: &Path) {
+    let o = run(args);
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(e.contains(want), "{e:?} lacks {want:?}");
+    assert_eq!(
+        std::fs::read_dir(outdir).unwrap().count(),
+        0,
+        "output left behind"
+    );
+}
+
+#[test]
+fn bad_input() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let iso = out.join("x.iso");
+    let proto = d.path().join("proto");
+    mvi::demo::make_proto(&proto).unwrap();
+    let empty = d.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    expect_bad(
+        &["build", s(&d.path().join("none")), "-o", s(&iso)],
+        "cannot read the proto area",
+        &out,
+    );
+    expect_bad(
+        &["build", s(&empty), "-o", s(&iso)],
+        "not an illumos proto area",
+        &out,
+    );
+    expect_bad(
+        &["build", s(&proto), "-o", s(&iso), "--option", "32bit,turbo"],
+        "turbo",
+        &out,
+    );
+    expect_bad(
+        &[
+            "build",
+            s(&proto),
+            "-o",
+            s(&iso),
+            "--boot-image",
+            s(&d.path().join("nope")),
+        ],
+        "boot image not found",
+        &out,
+    );
+    let rules = d.path().join("my.rules");
+    std::fs::write(&rules, "remove etc/motd\nremove {unclosed\n").unwrap();
+    expect_bad(
+        &["build", s(&proto), "-o", s(&iso), "--rules", s(&rules)],
+        "my.rules:2:",
+        &out,
+    );
+    expect_bad(
+        &["build", s(&proto), "-o", s(&iso), "--root-size", "1M"],
+        "too small",
+        &out,
+    );
+}
