@@ -215,24 +215,10 @@ fn copy_subtree(
 }
 
 fn mkdirs(tree: &mut Tree, path: &str, time: i64) -> anyhow::Result<NodeId> {
-    let mut cur = ROOT;
-    for comp in path.split('/').filter(|c| !c.is_empty()) {
-        cur = match tree.entries(cur).iter().find(|e| e.name == comp.as_bytes()) {
-            Some(e) => e.node,
-            None => tree.add(
-                cur,
-                comp.as_bytes(),
-                Node {
-                    kind: Kind::Dir(Vec::new()),
-                    perm: 0o755,
-                    uid: 0,
-                    gid: 0,
-                    mtime: time,
-                },
-            )?,
-        };
+    if let Some(id) = tree.lookup(path.as_bytes()) {
+        return Ok(id);
     }
-    Ok(cur)
+    Ok(tree.add_path(path.as_bytes(), Node::dir(0o755, time))?)
 }
 
 fn file_node(data: Data, size: u64, perm: u16, time: i64) -> Node {

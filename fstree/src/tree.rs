@@ -97,6 +97,34 @@ pub struct Node {
     pub mtime: i64,
 }
 
+impl Node {
+    /// An empty directory owned by 0:0.
+    pub fn dir(perm: u16, mtime: i64) -> Node {
+        Node {
+            kind: Kind::Dir(Vec::new()),
+            perm,
+            uid: 0,
+            gid: 0,
+            mtime,
+        }
+    }
+
+    /// A regular file holding `data` in memory, owned by 0:0.
+    pub fn file(data: impl Into<Arc<[u8]>>, perm: u16, mtime: i64) -> Node {
+        let data: Arc<[u8]> = data.into();
+        Node {
+            kind: Kind::File {
+                size: data.len() as u64,
+                data: Data::Bytes(data),
+            },
+            perm,
+            uid: 0,
+            gid: 0,
+            mtime,
+        }
+    }
+}
+
 /// A rooted tree of nodes; node [`ROOT`] is the root directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tree {
@@ -146,6 +174,42 @@ impl Tree {
             return Err(e);
         }
         Ok(id)
+    }
+
+    /// Add `node` at `path` (components separated by `/`), creating missing
+    /// parent directories (mode 0755, 0:0, the root's time) like `mkdir -p`.
+    /// Returns the new node's id.
+    pub fn add_path(&mut self, path: &[u8], node: Node) -> Result<NodeId, TreeError> {
+        let comps: Vec<&[u8]> = path
+            .split(|&b| b == b'/')
+            .filter(|c| !c.is_empty() && *c != b".")
+            .collect();
+        let Some((name, dirs)) = comps.split_last() else {
+            return Err(TreeError::Exists {
+                path: "/".to_string(),
+            });
+        };
+        let mut cur = ROOT;
+        for comp in dirs {
+            let found = self
+                .entries(cur)
+                .binary_search_by(|e| e.name.as_slice().cmp(comp))
+                .ok()
+                .map(|i| self.entries(cur)[i].node);
+            cur = match found {
+                Some(id) if matches!(self.nodes[id].kind, Kind::Dir(_)) => id,
+                Some(_) => {
+                    return Err(TreeError::Missing {
+                        path: join(&self.path_of(cur), comp),
+                    })
+                }
+                None => {
+                    let t = self.nodes[ROOT].mtime;
+                    self.add(cur, comp, Node::dir(0o755, t))?
+                }
+            };
+        }
+        self.add(cur, name, node)
     }
 
     /// Add another name for the existing non-directory node `target` (a hard link).
@@ -393,6 +457,27 @@ mod tests {
             gid: 0,
             mtime: 0,
         }
+    }
+
+    #[test]
+    fn add_path_makes_parents() {
+        let mut t = Tree::new(7);
+        let f = t
+            .add_path(b"/a/b/c.txt", Node::file(&b"x"[..], 0o644, 1))
+            .unwrap();
+        assert_eq!(t.lookup(b"a/b/c.txt"), Some(f));
+        let b = t.lookup(b"a/b").unwrap();
+        assert_eq!((t.node(b).perm, t.node(b).mtime), (0o755, 7));
+        t.add_path(b"a/b/d", Node::dir(0o700, 1)).unwrap();
+        assert_eq!(t.entries(b).len(), 2);
+        assert!(matches!(
+            t.add_path(b"a/b/c.txt/x", Node::dir(0o755, 0)),
+            Err(TreeError::Missing { .. })
+        ));
+        assert!(matches!(
+            t.add_path(b"a/b/c.txt", Node::dir(0o755, 0)),
+            Err(TreeError::Exists { .. })
+        ));
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! * the whole pipeline through the library entry points of `mvi ufs`,
 //!   `mvi archive --hash`, `mvi menu --check` and `mvi iso` on a directory.
 
-use fstree::{Data, Kind, Node, Tree, ROOT};
+use fstree::{Node, Tree};
 use grubcfg::{Arch, Console, Dialect, MenuSpec};
 use iso9660::{BootOptions, Options};
 use mvi::archive::{compress, GzipOptions};
@@ -37,39 +37,11 @@ const UFS_MAGIC: u32 = 0x0001_1954;
 const SERIAL_LINES: &str = "serial --unit=0 --speed=115200\nterminal --dumb --timeout=0 serial\n";
 
 fn file(data: Vec<u8>) -> Node {
-    Node {
-        kind: Kind::File {
-            size: data.len() as u64,
-            data: Data::Bytes(data.into()),
-        },
-        perm: 0o644,
-        uid: 0,
-        gid: 0,
-        mtime: 0,
-    }
-}
-
-fn dir() -> Node {
-    Node {
-        kind: Kind::Dir(vec![]),
-        perm: 0o755,
-        uid: 0,
-        gid: 0,
-        mtime: 0,
-    }
+    Node::file(data, 0o644, 0)
 }
 
 fn add_path(tree: &mut Tree, path: &str, node: Node) {
-    let comps: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let mut cur = ROOT;
-    for c in &comps[..comps.len() - 1] {
-        cur = match tree.lookup(format!("{}/{c}", tree.path_of(cur)).as_bytes()) {
-            Some(id) => id,
-            None => tree.add(cur, c.as_bytes(), dir()).unwrap(),
-        };
-    }
-    tree.add(cur, comps[comps.len() - 1].as_bytes(), node)
-        .unwrap();
+    tree.add_path(path.as_bytes(), node).unwrap();
 }
 
 /// xorshift64* bytes.

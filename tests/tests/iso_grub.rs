@@ -5,7 +5,7 @@
 //! `ufsimg`) inflated back to the exact image, for the 64-bit and the 32-bit
 //! stanza, in strict and relaxed name modes.
 
-use fstree::{Data, Kind, Node, Tree, ROOT};
+use fstree::{Data, Kind, Node, Tree};
 use iso9660::{BootOptions, NameMode, Options};
 use mvi_tests::grub_boot::{
     boot_iso, grub_test_menu, multiboot_kernel, stage2_eltorito, BootOptions as QemuOptions,
@@ -18,39 +18,11 @@ const UNIX_32: &str = "/platform/i86pc/kernel/unix";
 const ARCHIVE: &str = "/platform/i86pc/boot_archive";
 
 fn file(data: Vec<u8>) -> Node {
-    Node {
-        kind: Kind::File {
-            size: data.len() as u64,
-            data: Data::Bytes(data.into()),
-        },
-        perm: 0o644,
-        uid: 0,
-        gid: 0,
-        mtime: 0,
-    }
-}
-
-fn dir() -> Node {
-    Node {
-        kind: Kind::Dir(vec![]),
-        perm: 0o755,
-        uid: 0,
-        gid: 0,
-        mtime: 0,
-    }
+    Node::file(data, 0o644, 0)
 }
 
 fn add_path(tree: &mut Tree, path: &str, node: Node) {
-    let comps: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let mut cur = ROOT;
-    for c in &comps[..comps.len() - 1] {
-        cur = match tree.lookup(format!("{}/{c}", tree.path_of(cur)).as_bytes()) {
-            Some(id) => id,
-            None => tree.add(cur, c.as_bytes(), dir()).unwrap(),
-        };
-    }
-    tree.add(cur, comps[comps.len() - 1].as_bytes(), node)
-        .unwrap();
+    tree.add_path(path.as_bytes(), node).unwrap();
 }
 
 /// A UFS root image of a small tree, made by ufsimg.
