@@ -121,8 +121,8 @@ fn parse_num(field: &[u8], what: &str, radix: u32, max: u64) -> Result<Option<u6
     let s = std::str::from_utf8(field).map_err(|_| format!("{what} is not a number"))?;
     let v = u64::from_str_radix(s, radix).map_err(|_| {
         format!(
-            "{what} {s:?} is not a {} number",
-            if radix == 8 { "octal" } else { "decimal" }
+            "{what} {s:?} is not {} number",
+            if radix == 8 { "an octal" } else { "a decimal" }
         )
     })?;
     if v > max {
@@ -266,7 +266,7 @@ impl Manifest {
             Some((l, d)) => (Some(l), d),
             None => (None, &[][..]),
         };
-        for comp in dirs {
+        for (i, comp) in dirs.iter().enumerate() {
             let next = tree
                 .entries(parent)
                 .iter()
@@ -274,7 +274,16 @@ impl Manifest {
                 .map(|x| x.node);
             match next {
                 Some(n) if matches!(tree.node(n).kind, Kind::Dir(_)) => parent = n,
-                _ => {
+                Some(n) => {
+                    let parts: Vec<String> = dirs[..=i].iter().map(|c| escape_bytes(c)).collect();
+                    return Err(err(format!(
+                        "{}: parent /{} is not a directory (the tree has type {})",
+                        shown(),
+                        parts.join("/"),
+                        tree.node(n).kind.letter()
+                    )));
+                }
+                None => {
                     return Err(err(format!(
                         "{}: parent directory is missing from the tree",
                         shown()
@@ -468,5 +477,15 @@ mod tests {
             e,
             "m:1: /no/dir/x: parent directory is missing from the tree"
         );
+        let m = Manifest::parse(b"etc/a\\040b/x/y d 0755 0 0\n", Path::new("m")).unwrap();
+        let e = m.apply(&mut t, 0).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "m:1: /etc/a\\040b/x/y: parent /etc/a\\040b is not a directory (the tree has type f)"
+        );
+        let e = Manifest::parse(b"x d 0855 0 0\n", Path::new("m"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "m:1: MODE \"0855\" is not an octal number");
     }
 }
