@@ -1,6 +1,6 @@
 //! `mvi iso`: an El Torito ISO 9660 image with Rock Ridge from a directory tree.
 
-use crate::output::write_atomic;
+use crate::output::{check_output_path, write_atomic};
 use crate::size::human;
 use anyhow::Context;
 use fstree::{Data, Kind, Manifest, Tree, WalkOptions};
@@ -106,6 +106,7 @@ fn boot_bytes(tree: &Tree, path: &str) -> anyhow::Result<Option<Arc<[u8]>>> {
 
 /// Build an ISO from `opts.src` into `opts.out`.
 pub fn build(opts: &IsoOptions, progress: bool) -> anyhow::Result<IsoReport> {
+    check_output_path(&opts.out)?;
     let mut tree = fstree::walk(
         &opts.src,
         &WalkOptions {

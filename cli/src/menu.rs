@@ -4,7 +4,7 @@
 //! Exit codes as everywhere in mvi: 0 written (warnings allowed), 1 the
 //! lint found an error (nothing is written), 2 bad input.
 
-use crate::output::write_atomic;
+use crate::output::{check_output_path, write_atomic};
 use anyhow::Context;
 use grubcfg::{has_errors, lint, Arch, Console, Diagnostic, Dialect, Menu, MenuSpec};
 use std::io::Write;
@@ -138,6 +138,7 @@ impl MenuReport {
 /// `mvi menu -o OUT`: render `spec`, lint it (against `check` if given) and
 /// write it atomically unless the lint finds an error.
 pub fn render(spec: &MenuSpec, out: &Path, check: Option<&Path>) -> anyhow::Result<MenuReport> {
+    check_output_path(out)?;
     let menu = spec.to_menu()?;
     let diagnostics = lint_against(&menu, check)?;
     let mut report = MenuReport {

@@ -4,6 +4,26 @@ use anyhow::Context;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+/// Check that `path` can be an output file: its directory exists and it is
+/// not itself a directory. Returns the directory. Commands call this before
+/// doing any work, so a bad output path fails fast and writes nothing.
+pub fn check_output_path(path: &Path) -> anyhow::Result<&Path> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        anyhow::bail!("{}: output directory does not exist", dir.display());
+    }
+    if path.is_dir() {
+        anyhow::bail!(
+            "{}: is a directory; the output must be a file path",
+            path.display()
+        );
+    }
+    Ok(dir)
+}
+
 /// Create `path` atomically: `f` writes into a buffered temporary file in the
 /// same directory, which is renamed over `path` only if `f` succeeds. On any
 /// error the temporary file is removed and an existing `path` is left
@@ -13,13 +33,7 @@ pub fn write_atomic<T>(
     path: &Path,
     f: impl FnOnce(&mut BufWriter<&mut std::fs::File>) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        anyhow::bail!("{}: output directory does not exist", dir.display());
-    }
+    let dir = check_output_path(path)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".mvi-")
         .suffix(".tmp")
