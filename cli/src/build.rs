@@ -4,7 +4,7 @@
 
 use crate::archive::{compress, GzipOptions};
 use crate::moddeps;
-use crate::output::write_atomic;
+use crate::output::{check_output_path, write_atomic};
 use crate::rules::{self, ApplyOptions, RuleReport};
 use crate::size::human;
 use anyhow::Context;
@@ -249,8 +249,26 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
         );
     }
     if let Some(b) = &opts.boot_image {
+        if b.is_dir() {
+            anyhow::bail!("{}: boot image is a directory, not a file", b.display());
+        }
         if !b.is_file() {
             anyhow::bail!("{}: boot image not found", b.display());
+        }
+    }
+    // Every output path is checked before any work: the ISO, the JSON
+    // report and --keep are written at the end, and a bad --report or
+    // --keep must not leave a new ISO behind with exit status 2.
+    check_output_path(&opts.out)?;
+    if let Some(j) = &opts.report_json {
+        check_output_path(j).context("--report")?;
+    }
+    if let Some(k) = &opts.keep {
+        if k.exists() && !k.is_dir() {
+            anyhow::bail!(
+                "{}: --keep wants a directory; a file is in the way",
+                k.display()
+            );
         }
     }
     let options = rules::parse_options(&opts.options)?;
