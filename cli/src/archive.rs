@@ -39,7 +39,7 @@
 //! 40 lowercase hex digits and a newline, the illumos loader's
 //! `boot_archive.hash` convention) written atomically.
 
-use crate::output::write_atomic;
+use crate::output::{check_output_path, write_atomic};
 use crate::size::human;
 use anyhow::Context;
 use flate2::{Compress, Compression, FlushCompress, Status};
@@ -557,11 +557,26 @@ pub fn build(opts: &ArchiveOptions, progress: bool) -> anyhow::Result<ArchiveRep
     if meta.is_dir() {
         anyhow::bail!("{}: is a directory, not an image", image.display());
     }
+    // Writing over the input would replace the image with its own archive.
+    let hash_out = opts.hash.then(|| hash_path(&opts.out));
+    for out in std::iter::once(&opts.out).chain(hash_out.as_ref()) {
+        check_output_path(out)?;
+        if let Ok(m) = std::fs::metadata(out) {
+            use std::os::unix::fs::MetadataExt;
+            if (m.dev(), m.ino()) == (meta.dev(), meta.ino()) {
+                anyhow::bail!(
+                    "{}: is the input image {}; give another output path",
+                    out.display(),
+                    image.display()
+                );
+            }
+        }
+    }
     let file =
         std::fs::File::open(image).with_context(|| format!("{}: cannot open", image.display()))?;
     let bar = crate::progress_bar(progress, meta.len(), &opts.out);
     let reader = bar.wrap_read(std::io::BufReader::with_capacity(1 << 16, file));
-    let hash_file = opts.hash.then(|| hash_path(&opts.out));
+    let hash_file = hash_out;
     let placed_hash = std::cell::Cell::new(false);
     let (gzip, sha1) = write_atomic(&opts.out, |w| {
         let explain = |e: ArchiveError| match e {
