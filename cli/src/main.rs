@@ -300,6 +300,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             options,
             console,
         } => {
+            // Check the arguments before writing anything.
+            let console: grubcfg::Console = console.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            mvi::rules::parse_options(&options)?;
+            if let Some(b) = &boot_image {
+                if !b.is_file() {
+                    anyhow::bail!("{}: boot image not found (or not a file)", b.display());
+                }
+            }
+            if dir.exists() && !dir.is_dir() {
+                anyhow::bail!("{}: not a directory", dir.display());
+            }
             std::fs::create_dir_all(&dir)
                 .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", dir.display()))?;
             let (proto, iso) = mvi::build::demo_paths(&dir);
@@ -326,7 +337,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 root_size: ufsimg::SizeSpec::Auto { slack_pct: 10 },
                 nbpi: 16384,
                 title: "mvi demo".into(),
-                console: console.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+                console,
                 // Stock GRUB legacy (Debian's stage2_eltorito) knows no kernel$.
                 dialect: grubcfg::Dialect::Plain,
                 timeout: 5,
