@@ -779,7 +779,22 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
     }
     for d in 0..dirs.len() {
         for r in 0..dirs[d].records.len() {
-            let path = paths[d].clone();
+            // Errors name the entry itself (its NM name), not its directory.
+            let name: Vec<u8> = dirs[d].records[r]
+                .inline
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Nm { name, .. } => Some(name.as_slice()),
+                    _ => None,
+                })
+                .flatten()
+                .copied()
+                .collect();
+            let path = if name.is_empty() {
+                paths[d].clone()
+            } else {
+                join(&paths[d], &name)
+            };
             place_susp(&mut dirs[d].records[r], &path)?;
         }
     }
