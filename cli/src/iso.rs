@@ -83,6 +83,12 @@ fn boot_bytes(tree: &Tree, path: &str) -> anyhow::Result<Option<Arc<[u8]>>> {
     let Some(id) = tree.lookup(path.as_bytes()) else {
         return Ok(None);
     };
+    // Refuse an oversized boot image before reading it into memory.
+    if let Kind::File { size, .. } = &tree.node(id).kind {
+        if *size > u64::from(u32::MAX) {
+            anyhow::bail!("boot image /{path}: {size} bytes, at most 4294967295");
+        }
+    }
     match &tree.node(id).kind {
         Kind::File {
             data: Data::Path(p),
