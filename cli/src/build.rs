@@ -255,6 +255,15 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
         if !b.is_file() {
             anyhow::bail!("{}: boot image not found", b.display());
         }
+        let len = std::fs::metadata(b)
+            .with_context(|| format!("{}: cannot read the boot image", b.display()))?
+            .len();
+        if len > u64::from(u32::MAX) {
+            anyhow::bail!(
+                "{}: boot image is {len} bytes, at most 4294967295",
+                b.display()
+            );
+        }
     }
     // Every output path is checked before any work: the ISO, the JSON
     // report and --keep are written at the end, and a bad --report or
