@@ -12,7 +12,10 @@
 //! * [`grub_boot::boot_iso`]: boot an ISO with GRUB legacy under QEMU; a
 //!   multiboot test kernel reports the command line and each module's
 //!   length and checksum, to compare with the host's bytes
-//!   ([`grub_boot::module_expectation`]).
+//!   ([`grub_boot::module_expectation`]);
+//! * [`proto::generate`]: a ~3,000-file, ~100 MB proto area of realistic
+//!   shape, and [`proto::expected_tree`], the root tree a build of it must
+//!   hold, computed without mvi's rule engine.
 #![deny(missing_docs)]
 
 pub mod cache;
@@ -20,6 +23,7 @@ pub mod cpio;
 pub mod grub_boot;
 pub mod linux_ufs;
 pub mod manifest;
+pub mod proto;
 
 pub use cache::{cache_dir, manifest_program, oracle_env, OracleEnv};
 pub use linux_ufs::{

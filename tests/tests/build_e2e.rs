@@ -1,11 +1,16 @@
-//! End to end: `mvi build` of the demo proto with Debian's stage2_eltorito,
-//! for the options none, `32bit,extreme,nonet,nodisk` and `64bit`: GRUB
-//! legacy boots the default entry under QEMU and the test kernel receives
-//! the boot archive inflated to exactly the root image; the root image
-//! checks clean; each option shrinks the root; the report's numbers are the
-//! sizes of the files written; the proto is unchanged; two builds under a
-//! perturbed environment give identical bytes. Requires
-//! `scripts/setup-test-deps.sh`; fails, never skips, without it.
+//! End to end: `mvi build` of a generated proto of realistic shape
+//! (`mvi_tests::proto`: ~3,000 files, ~100 MB, the mvi layout, ~900 kernel
+//! modules with dependencies) with Debian's stage2_eltorito, for the options
+//! none, `32bit,extreme,nonet,nodisk` and `64bit`: GRUB legacy boots the
+//! default entry under QEMU and the test kernel receives the boot archive
+//! inflated to exactly the root image; Linux's UFS driver mounts that root
+//! image and sees exactly the tree `mvi_tests::proto::expected_tree`
+//! computes without mvi's rules; the root image checks clean; each option
+//! shrinks the root; the report's numbers are the sizes of the files
+//! written; the proto is unchanged; two builds under a perturbed
+//! environment give identical bytes; the dependency check flags what
+//! `nodisk` alone breaks. Requires `scripts/setup-test-deps.sh`; fails,
+//! never skips, without it.
 
 use mvi::build::{build, BuildOptions, BuildReport};
 use mvi_tests::grub_boot::{boot_iso, stage2_eltorito, BootOptions as QemuOptions};
@@ -22,6 +27,15 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime)> 
             if m.is_dir() {
                 stack.push(p.clone());
                 out.insert(p, (Vec::new(), m.modified().unwrap()));
+            } else if m.file_type().is_symlink() {
+                let t = std::fs::read_link(&p).unwrap();
+                out.insert(
+                    p,
+                    (
+                        t.into_os_string().into_encoded_bytes(),
+                        m.modified().unwrap(),
+                    ),
+                );
             } else {
                 out.insert(
                     p.clone(),
@@ -94,15 +108,55 @@ fn run(proto: &Path, dir: &Path, options: &str) -> (BuildReport, Vec<u8>) {
     (r, std::fs::read(&iso).unwrap())
 }
 
+/// The generated proto of realistic shape (~3,000 files, ~100 MB), shared
+/// by the tests of this file: generated once per test binary.
+fn realistic_proto() -> &'static Path {
+    static PROTO: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    let (_, p) = PROTO.get_or_init(|| {
+        let d = tempfile::Builder::new()
+            .prefix("mvi-e2e")
+            .tempdir()
+            .unwrap();
+        let p = d.path().join("proto");
+        let stats = mvi_tests::proto::generate(&p).unwrap();
+        assert!(stats.files > 2800 && stats.bytes > 90_000_000, "{stats:?}");
+        (d, p)
+    });
+    p
+}
+
+const T: i64 = 1_451_606_400;
+
 #[test]
-fn build_boots_for_each_option_set() {
+fn realistic_proto_builds_boot_and_linux_reads_each_root() {
     let dir = tempfile::tempdir().unwrap();
-    let proto = dir.path().join("proto");
-    mvi::demo::make_proto(&proto).unwrap();
-    let before = snapshot(&proto);
-    let (none, iso_none) = run(&proto, dir.path(), "");
-    let (small, _) = run(&proto, dir.path(), "32bit,extreme,nonet,nodisk");
-    let (b64, _) = run(&proto, dir.path(), "64bit");
+    let proto = realistic_proto();
+    let before = snapshot(proto);
+    let mut reports = Vec::new();
+    for options in ["", "32bit,extreme,nonet,nodisk", "64bit"] {
+        let (r, _) = run(proto, dir.path(), options);
+        // Linux's UFS driver mounts the root image; what it sees is the
+        // proto after mvix's and the options' removals and the fix-ups,
+        // computed by mvi_tests::proto without mvi's rule engine.
+        let name = if options.is_empty() {
+            "none".to_string()
+        } else {
+            options.replace(',', "-")
+        };
+        let want = mvi_tests::proto::expected_tree(proto, options, T);
+        let l = mvi_tests::linux_ufs::check_ufs_image_with_linux(
+            &dir.path().join(format!("{name}-keep/root.img")),
+            &want,
+        )
+        .unwrap_or_else(|e| panic!("{options}: {e}"));
+        eprintln!(
+            "{name}: root {} B ({} used), archive {} B, ISO {} B, {} modules; Linux check {:?}",
+            r.root_bytes, r.root_used_bytes, r.archive_bytes, r.iso_bytes, r.modules, l.elapsed
+        );
+        assert!(r.broken_deps.is_empty(), "{options}: {:?}", r.broken_deps);
+        reports.push(r);
+    }
+    let (none, small, b64) = (&reports[0], &reports[1], &reports[2]);
     assert!(small.root_used_bytes < none.root_used_bytes);
     assert!(b64.root_used_bytes < none.root_used_bytes);
     assert_eq!(small.kernels.len(), 1);
@@ -120,7 +174,7 @@ fn build_boots_for_each_option_set() {
     {
         let d = dir.path().join(format!("step{i}"));
         std::fs::create_dir(&d).unwrap();
-        let r = build(&opts(&proto, &d.join("x.iso"), &d.join("keep"), o), false).unwrap();
+        let r = build(&opts(proto, &d.join("x.iso"), &d.join("keep"), o), false).unwrap();
         assert!(
             r.root_used_bytes < last,
             "{o}: {} !< {last}",
@@ -129,25 +183,103 @@ fn build_boots_for_each_option_set() {
         last = r.root_used_bytes;
     }
     // The proto is byte-for-byte (and mtime) unchanged.
-    assert!(snapshot(&proto) == before, "the build changed the proto");
-    // Reproducible: another place, another umask and TZ, same bytes.
-    let other = tempfile::Builder::new()
+    assert!(snapshot(proto) == before, "the build changed the proto");
+}
+
+#[test]
+fn realistic_proto_builds_reproducibly() {
+    // Two protos generated in different places, built under different TZ:
+    // identical ISO, archive and root image bytes.
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::Builder::new()
         .prefix("elsewhere")
         .tempdir()
         .unwrap();
-    let proto2 = other.path().join("p/r/o/t/o");
-    mvi::demo::make_proto(&proto2).unwrap();
+    let proto2 = b.path().join("p/r/o/t/o");
+    mvi_tests::proto::generate(&proto2).unwrap();
+    build(
+        &opts(
+            realistic_proto(),
+            &a.path().join("x.iso"),
+            &a.path().join("keep"),
+            "32bit,nonet",
+        ),
+        false,
+    )
+    .unwrap();
     std::env::set_var("TZ", "America/St_Johns");
-    let iso2 = other.path().join("again.iso");
-    build(&opts(&proto2, &iso2, &other.path().join("keep"), ""), false).unwrap();
+    build(
+        &opts(
+            &proto2,
+            &b.path().join("x.iso"),
+            &b.path().join("keep"),
+            "32bit,nonet",
+        ),
+        false,
+    )
+    .unwrap();
+    for f in [
+        "x.iso",
+        "keep/boot_archive",
+        "keep/root.img",
+        "keep/menu.lst",
+    ] {
+        assert!(
+            std::fs::read(a.path().join(f)).unwrap() == std::fs::read(b.path().join(f)).unwrap(),
+            "{f} differs between builds"
+        );
+    }
+}
+
+#[test]
+fn dependency_check_flags_what_an_option_breaks() {
+    // nodisk alone removes misc/scsi but keeps drv/st (extreme removes
+    // that): a kept module whose dependency is gone, in both ISAs.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let o = opts(
+        realistic_proto(),
+        &out.join("x.iso"),
+        &dir.path().join("keep"),
+        "nodisk",
+    );
+    let e = format!("{:#}", build(&o, false).unwrap_err());
+    assert!(e.contains("kernel/drv/st (i386): needs misc/scsi"), "{e}");
     assert!(
-        std::fs::read(&iso2).unwrap() == iso_none,
-        "ISO differs between builds"
+        e.contains("kernel/drv/amd64/st (amd64): needs misc/scsi"),
+        "{e}"
     );
+    assert!(e.contains("2 kernel module dependencies"), "{e}");
     assert_eq!(
-        std::fs::read(other.path().join("keep/root.img")).unwrap(),
-        std::fs::read(dir.path().join("none-keep/root.img")).unwrap()
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "nothing written"
     );
+    // --allow-broken-deps builds anyway and reports them.
+    let mut o = o;
+    o.allow_broken_deps = true;
+    let r = build(&o, false).unwrap();
+    assert_eq!(r.broken_deps.len(), 2, "{:?}", r.broken_deps);
+    // With extreme as well, the set is consistent again.
+    let o = opts(
+        realistic_proto(),
+        &out.join("y.iso"),
+        &dir.path().join("keep2"),
+        "extreme,nodisk",
+    );
+    let r = build(&o, false).unwrap();
+    assert!(r.broken_deps.is_empty());
+    assert!(r.modules > 500, "{}", r.modules);
+}
+
+#[test]
+fn demo_build_boots() {
+    // The README's first command builds the demo proto; it boots.
+    let dir = tempfile::tempdir().unwrap();
+    let proto = dir.path().join("proto");
+    mvi::demo::make_proto(&proto).unwrap();
+    run(&proto, dir.path(), "");
 }
 
 #[test]
@@ -194,57 +326,4 @@ fn bad_input_writes_nothing() {
     assert!(e.contains("bad.rules:2:1"), "{e}");
     // Nothing written: no ISO, no temporary files.
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
-}
-
-#[test]
-fn linux_mounts_the_built_root_image() {
-    // The root image of a demo build, read by Linux's UFS driver under QEMU,
-    // holds exactly the proto after the rules (the tree is rebuilt here with
-    // the same walk and rule sets the build applies).
-    let dir = tempfile::tempdir().unwrap();
-    let proto = dir.path().join("proto");
-    mvi::demo::make_proto(&proto).unwrap();
-    let keep = dir.path().join("keep");
-    build(
-        &opts(&proto, &dir.path().join("x.iso"), &keep, "32bit,nonet"),
-        false,
-    )
-    .unwrap();
-    let t = 1_451_606_400;
-    let mut tree = fstree::walk(
-        &proto,
-        &fstree::WalkOptions {
-            preserve_owner: false,
-            time: t,
-        },
-    )
-    .unwrap();
-    let options = mvi::rules::parse_options("32bit,nonet").unwrap();
-    let sets = mvi::rules::standard_sets(&options, &[]).unwrap();
-    mvi::rules::apply(
-        &mut tree,
-        &sets,
-        &mvi::rules::ApplyOptions {
-            time: t,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    // Spot checks that do not depend on the rule engine.
-    assert!(
-        tree.lookup(b"platform/i86pc/kernel/amd64").is_none(),
-        "32bit keeps no amd64 directory"
-    );
-    assert!(
-        tree.lookup(b"kernel/drv/e1000g").is_none(),
-        "nonet removes e1000g"
-    );
-    assert!(tree.lookup(b"kernel/drv/sd").is_some(), "sd stays");
-    assert!(
-        tree.lookup(b"etc/mnttab").is_some(),
-        "fixups add etc/mnttab"
-    );
-    let r = mvi_tests::linux_ufs::check_ufs_image_with_linux(&keep.join("root.img"), &tree)
-        .unwrap_or_else(|e| panic!("{e}"));
-    eprintln!("linux check of the root image took {:?}", r.elapsed);
 }
