@@ -39,6 +39,7 @@
 //!   and stops at once instead of waiting for the time limit.
 
 use crate::cache::{build_dir, content_key, oracle_env, write_atomic};
+use crate::util::{read_lossy, tail};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -554,19 +555,6 @@ fn context(report: &BootReport, qemu_err: &str) -> String {
     s.push_str("serial log (tail):\n");
     s.push_str(&tail(&report.log, 40));
     s
-}
-
-fn read_lossy(p: &Path) -> String {
-    std::fs::read(p)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
-}
-
-fn tail(s: &str, n: usize) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    let mut out = lines[lines.len().saturating_sub(n)..].join("\n");
-    out.push('\n');
-    out
 }
 
 #[cfg(test)]

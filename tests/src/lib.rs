@@ -24,6 +24,7 @@ pub mod grub_boot;
 pub mod linux_ufs;
 pub mod manifest;
 pub mod proto;
+mod util;
 
 pub use cache::{cache_dir, manifest_program, oracle_env, OracleEnv};
 pub use linux_ufs::{

@@ -17,6 +17,7 @@
 use crate::cache::{build_dir, content_key, manifest_program, oracle_env, write_atomic, OracleEnv};
 use crate::cpio::Cpio;
 use crate::manifest::{manifest_diff, tree_manifest};
+use crate::util::{qemu_escape, read_lossy, tail};
 use fstree::Tree;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -314,24 +315,6 @@ pub fn check_ufs_image_with_linux(image: &Path, tree: &Tree) -> Result<LinuxUfsR
     } else {
         Err(format!("{}: {problems}", image.display()))
     }
-}
-
-/// QEMU option values double a comma to mean a literal one.
-fn qemu_escape(p: &Path) -> String {
-    p.display().to_string().replace(',', ",,")
-}
-
-fn read_lossy(p: &Path) -> String {
-    std::fs::read(p)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
-}
-
-fn tail(s: &str, n: usize) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    let mut out = lines[lines.len().saturating_sub(n)..].join("\n");
-    out.push('\n');
-    out
 }
 
 /// The guest's `/init`.
