@@ -518,6 +518,17 @@ impl<R: ReadAt> Reader<R> {
                 d.size
             )));
         }
+        // Holes read as zeros, so a size the blocks do not back would have
+        // the reader stream up to a terabyte of zeros from a tiny image.
+        // mvi's writer never makes holes; a file larger than its whole file
+        // system is refused, which bounds the work by the image's size.
+        let fs_bytes = self.loc.size * self.loc.fsize;
+        if d.size > fs_bytes {
+            return Err(corrupt(format!(
+                "inode {ino}: ic_lsize is {}, larger than the {fs_bytes}-byte file system (a sparse file mvi does not read)",
+                d.size
+            )));
+        }
         let bsize = self.loc.bsize;
         let nblocks = d.size.div_ceil(bsize);
         let len_of = |lbn: u64| (d.size - lbn * bsize).min(bsize);
