@@ -30,6 +30,26 @@ pub fn open(path: &Path) -> anyhow::Result<File> {
     Ok(f)
 }
 
+/// The in-memory form of [`open`]: `data` itself, or, when it starts with
+/// the gzip magic, its inflated contents (every member). Inflating stops
+/// with an error once more than `limit` bytes come out, so a small hostile
+/// input cannot claim unbounded memory (deflate expands up to about 1032:1).
+pub fn inflate_bytes(data: Vec<u8>, limit: u64) -> anyhow::Result<Vec<u8>> {
+    if data.len() < 2 || data[..2] != GZIP_MAGIC {
+        return Ok(data);
+    }
+    let gz = flate2::read::MultiGzDecoder::new(data.as_slice());
+    let mut out = Vec::new();
+    // One byte past the limit tells "exactly limit" from "more".
+    gz.take(limit.saturating_add(1))
+        .read_to_end(&mut out)
+        .context("gzip data is damaged")?;
+    if out.len() as u64 > limit {
+        anyhow::bail!("gzip data inflates to more than {limit} bytes");
+    }
+    Ok(out)
+}
+
 fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {

@@ -1,13 +1,27 @@
 //! `mvi ls`, `mvi cat` and `mvi check` on any image mvi reads: UFS, a
 //! gzip-compressed UFS (a boot archive), or an ISO 9660 image.
+//!
+//! The path-taking functions ([`ls`], [`cat`], [`check`]) open the file and
+//! call the `*_image` functions, which work on any [`Source`]: an open
+//! file or the image's bytes in memory (the fuzz targets use those).
+//!
+//! Nothing here writes a file named by the image: `cat` writes to the
+//! stream it is given (standard output in the binary), and names read from
+//! an image only ever appear in listings, escaped. A hostile image cannot
+//! make mvi write outside what the user named.
 
 use crate::image;
 use anyhow::Context;
 use fstree::escape_bytes;
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
+
+/// Positioned reads both image readers accept: a [`File`], a `Vec<u8>` or
+/// a byte slice.
+pub trait Source: ufsimg::ReadAt + iso9660::read::ReadAt {}
+
+impl<T: ufsimg::ReadAt + iso9660::read::ReadAt + ?Sized> Source for T {}
 
 /// What kind of image a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,11 +35,19 @@ pub enum ImageKind {
 /// Open `path` (inflating gzip) and tell its kind by magic numbers.
 pub fn open(path: &Path) -> anyhow::Result<(File, ImageKind)> {
     let f = image::open(path)?;
+    let kind = kind_of(&f);
+    Ok((f, kind))
+}
+
+/// The kind of the (already inflated) image `r`: ISO 9660 if `CD001` is at
+/// byte 32769, else UFS.
+pub fn kind_of<R: Source + ?Sized>(r: &R) -> ImageKind {
     let mut cd = [0u8; 5];
-    if f.read_exact_at(&mut cd, 32769).is_ok() && &cd == b"CD001" {
-        return Ok((f, ImageKind::Iso));
+    if iso9660::read::ReadAt::read_exact_at(r, &mut cd, 32769).is_ok() && &cd == b"CD001" {
+        ImageKind::Iso
+    } else {
+        ImageKind::Ufs
     }
-    Ok((f, ImageKind::Ufs))
 }
 
 /// POSIX mode as `ls -l` shows it.
@@ -111,8 +133,20 @@ fn normalise(path: &[u8]) -> Vec<u8> {
 /// `mvi ls IMG [PATH]`: a directory's entries (or one entry) in long form;
 /// with `recursive`, every path below PATH.
 pub fn ls(img: &Path, path: &[u8], recursive: bool, out: &mut dyn Write) -> anyhow::Result<()> {
-    let (f, kind) = open(img)?;
-    match kind {
+    let (f, _) = open(img)?;
+    ls_image(f, img, path, recursive, out)
+}
+
+/// [`ls`] on an image already open (and inflated) as `f`, named `img` in
+/// messages.
+pub fn ls_image<R: Source>(
+    f: R,
+    img: &Path,
+    path: &[u8],
+    recursive: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    match kind_of(&f) {
         ImageKind::Ufs => crate::ufs::ls_file(f, img, path, recursive, out),
         ImageKind::Iso => {
             let r = iso9660::read::IsoReader::open(f)
@@ -144,8 +178,20 @@ pub fn ls(img: &Path, path: &[u8], recursive: bool, out: &mut dyn Write) -> anyh
 
 /// `mvi cat IMG PATH`: a regular file's bytes to `out`.
 pub fn cat(img: &Path, path: &[u8], out: &mut dyn Write) -> anyhow::Result<u64> {
-    let (f, kind) = open(img)?;
-    match kind {
+    let (f, _) = open(img)?;
+    cat_image(f, img, path, out)
+}
+
+/// [`cat`] on an image already open (and inflated) as `f`, named `img` in
+/// messages. The bytes go to `out` only; `path` selects what is read and
+/// never names anything written.
+pub fn cat_image<R: Source>(
+    f: R,
+    img: &Path,
+    path: &[u8],
+    out: &mut dyn Write,
+) -> anyhow::Result<u64> {
+    match kind_of(&f) {
         ImageKind::Ufs => crate::ufs::cat_file(f, img, path, out),
         ImageKind::Iso => {
             let r = iso9660::read::IsoReader::open(f)
@@ -173,10 +219,16 @@ pub struct CheckOutcome {
 
 /// `mvi check IMG`: run the checker for the image's format.
 pub fn check(img: &Path) -> anyhow::Result<CheckOutcome> {
-    let (f, kind) = open(img)?;
-    Ok(match kind {
+    let (f, _) = open(img)?;
+    Ok(check_image(&f))
+}
+
+/// [`check`] on an image already open (and inflated) as `f`.
+pub fn check_image<R: Source + ?Sized>(f: &R) -> CheckOutcome {
+    let kind = kind_of(f);
+    match kind {
         ImageKind::Ufs => {
-            let r = ufsimg::check(&f);
+            let r = ufsimg::check(f);
             CheckOutcome {
                 kind: Some(kind),
                 problems: r.problems.iter().map(|p| p.to_string()).collect(),
@@ -184,12 +236,12 @@ pub fn check(img: &Path) -> anyhow::Result<CheckOutcome> {
             }
         }
         ImageKind::Iso => {
-            let r = iso9660::check::check(&f);
+            let r = iso9660::check::check(f);
             CheckOutcome {
                 kind: Some(kind),
                 problems: r.problems.iter().map(|p| p.to_string()).collect(),
                 warnings: r.warnings.iter().map(|p| p.to_string()).collect(),
             }
         }
-    })
+    }
 }

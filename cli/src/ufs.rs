@@ -164,8 +164,8 @@ fn ls_line<R: ufsimg::ReadAt>(
 
 /// `mvi ls` on an opened UFS image `f` (named `img` in messages): a
 /// directory (or one entry); with `recursive`, every path below it.
-pub fn ls_file(
-    f: std::fs::File,
+pub fn ls_file<R: ufsimg::ReadAt>(
+    f: R,
     img: &std::path::Path,
     path: &[u8],
     recursive: bool,
@@ -209,8 +209,8 @@ pub fn ls_file(
 }
 
 /// `mvi cat` on an opened UFS image `f`: a regular file's bytes to `out`.
-pub fn cat_file(
-    f: std::fs::File,
+pub fn cat_file<R: ufsimg::ReadAt>(
+    f: R,
     img: &std::path::Path,
     path: &[u8],
     out: &mut dyn Write,
