@@ -24,6 +24,8 @@ need() { # need CMD [PACKAGE]
 # ---------------------------------------------------------------- timing
 # timed NAME OUT CMD : run the shell command CMD once (bash -c) under GNU time -v; OUT is
 # the file it writes (deleted and `sync`ed, untimed, before the run; its size is recorded).
+# A failing command stops the suite, unless TIMED_SOFT=1: then it returns 1 and leaves the
+# last line of the command's output in $W/failed.
 timed() {
     local name=$1 out=$2 cmd=$3 rc=0 t0 t1 tf=$W/time.v
     mkdir -p "$W/times"
@@ -32,6 +34,11 @@ timed() {
     t0=$EPOCHREALTIME
     "$TIME" -v -o "$tf" bash -c "$cmd" >"$W/cmd.out" 2>&1 || rc=$?
     t1=$EPOCHREALTIME
+    if ((rc != 0)) && [[ ${TIMED_SOFT:-0} == 1 ]]; then
+        grep -v '^Command exited' "$W/cmd.out" | tail -n 1 >"$W/failed"
+        [[ -n $out ]] && rm -f "$out"
+        return 1
+    fi
     if ((rc != 0)); then
         cat "$W/cmd.out" >&2
         tail -n 30 "$tf" >&2
@@ -50,11 +57,26 @@ timed() {
 # each running every contender once in an order rotated every round (A B C, B C A, ...),
 # so load from elsewhere falls on all of them alike. Contender ID runs the command in
 # CMD[ID] writing OUT[ID]; times go to $W/times/TAG.ID.
+# A peer that fails its warm-up run (exit status not 0) is left out of the rounds: its
+# $W/times/TAG.ID.failed holds its last line of output, and row() reports it. mvi failing
+# stops the suite.
 contest() {
     local tag=$1 runs=$2 i k id line
     shift 2
-    local ids=("$@") n=$#
-    for id in "${ids[@]}"; do timed "warm" "${OUT[$id]}" "${CMD[$id]}"; done
+    local ids=() n
+    for id in "$@"; do
+        if [[ $id == mvi* ]]; then
+            timed "warm" "${OUT[$id]}" "${CMD[$id]}"
+            ids+=("$id")
+        elif TIMED_SOFT=1 timed "warm" "${OUT[$id]}" "${CMD[$id]}"; then
+            ids+=("$id")
+        else
+            mkdir -p "$W/times"
+            cp "$W/failed" "$W/times/$tag.$id.failed"
+            log "  $tag: $id FAILED, left out: $(cat "$W/failed")"
+        fi
+    done
+    n=${#ids[@]}
     for ((i = 0; i < runs; i++)); do
         line=""
         for ((k = 0; k < n; k++)); do
@@ -68,7 +90,8 @@ contest() {
 
 # ---------------------------------------------------------------- statistics
 # Columns of a times file: 1 wall, 2 user, 3 sys, 4 rss KiB, 5 output bytes.
-median() { # median FILE COLUMN
+median() { # median FILE COLUMN (nothing when FILE does not exist: a failed contender)
+    [[ -f $1 ]] || return 0
     awk -v c="$2" '{ print $c }' "$1" | sort -g |
         awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
@@ -79,12 +102,12 @@ median_cpu() { # median of user + sys
 maxcol() { awk -v c="$2" 'NR == 1 || $c > m { m = $c } END { print m }' "$1"; }
 mincol() { awk -v c="$2" 'NR == 1 || $c < m { m = $c } END { print m }' "$1"; }
 lastcol() { tail -n 1 "$1" | awk -v c="$2" '{ print $c }'; }
-fmt() { awk -v x="$1" -v p="${2:-3}" 'BEGIN { printf "%.*f", p, x }'; }
-div() { awk -v a="$1" -v b="$2" -v p="${3:-2}" 'BEGIN { if (b == 0) print "n/a"; else printf "%.*f", p, a / b }'; }
+fmt() { awk -v x="$1" -v p="${2:-3}" 'BEGIN { if (x == "") print "n/a"; else printf "%.*f", p, x }'; }
+div() { awk -v a="$1" -v b="$2" -v p="${3:-2}" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.*f", p, a / b }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 human() { numfmt --to=iec-i --suffix=B --format='%.1f' "$1"; }
-le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; } # le A B: A <= B
-ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "n/a" && a <= b) }'; } # le A B: A <= B
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "n/a" && a >= b) }'; }
 yesno() { if "$@"; then echo "**yes**"; else echo "**no**"; fi; }
 
 # cores_busy FILE : median of (user + sys) / wall: how many cores a run kept busy; a
@@ -97,6 +120,10 @@ cores_busy() {
 #   | label | wall median | min-max | user+sys median | cores busy | peak RSS (max) | output bytes |
 row() {
     local f=$W/times/$1.$2
+    if [[ -f $f.failed ]]; then
+        printf '| %s | failed: %s | | | | | |\n' "$3" "$(sed 's/|/\\|/g' "$f.failed")"
+        return
+    fi
     printf '| %s | %s | %s-%s | %s | %s | %s MiB | %s |\n' "$3" "$(fmt "$(median "$f" 1)")" \
         "$(fmt "$(mincol "$f" 1)")" "$(fmt "$(maxcol "$f" 1)")" "$(fmt "$(median_cpu "$f")" 2)" \
         "$(cores_busy "$f")" "$(mib "$(maxcol "$f" 4)")" "$(lastcol "$f" 5)"
@@ -191,3 +218,7 @@ tree_stats() {
 }
 # processes matching the brief's fuzzer pattern (fuzz builds included): a count
 fuzz_activity() { pgrep -fc 'fuzz/target|cargo-fuzz|libfuzzer' || true; }
+# met RATIO le|ge LIMIT : "**yes**" / "**no**", or "n/a (peer failed)" when RATIO is n/a
+met() {
+    if [[ $1 == n/a ]]; then echo "n/a (peer failed)"; else yesno "$2" "$1" "$3"; fi
+}

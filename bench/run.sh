@@ -189,7 +189,7 @@ step_ufs() {
         echo "Ratio mvi / makefs: **$ratio** (goal <= 1.0). \`mvi check\` of mvi's image: $check."
         echo
         summary "ufs, $t: mvi / makefs" "$(fmt "$(median "$W/times/ufs-$t.mvi" 1)")" \
-            "$(fmt "$(median "$W/times/ufs-$t.makefs" 1)")" "$ratio" "<= 1.0" "$(yesno le "$ratio" 1.0)"
+            "$(fmt "$(median "$W/times/ufs-$t.makefs" 1)")" "$ratio" "<= 1.0" "$(met "$ratio" le 1.0)"
     done
 }
 
@@ -242,11 +242,11 @@ step_iso() {
         local goals=0
         [[ $t == proto || $t == t4k ]] && goals=1
         summary "iso, $t: mvi / xorriso" "$(fmt "$m")" "$(fmt "$(median "$W/times/iso-$t.xorriso" 1)")" "$r_x" \
-            "$( ((goals)) && echo '<= 0.3' || echo '(none)')" "$( ((goals)) && yesno le "$r_x" 0.3 || echo -)"
+            "$( ((goals)) && echo '<= 0.3' || echo '(none)')" "$( ((goals)) && met "$r_x" le 0.3 || echo -)"
         summary "iso, $t: mvi / genisoimage" "$(fmt "$m")" "$(fmt "$(median "$W/times/iso-$t.genisoimage" 1)")" "$r_g" \
-            "$( ((goals)) && echo '<= 0.7' || echo '(none)')" "$( ((goals)) && yesno le "$r_g" 0.7 || echo -)"
+            "$( ((goals)) && echo '<= 0.7' || echo '(none)')" "$( ((goals)) && met "$r_g" le 0.7 || echo -)"
         summary "iso, $t: mvi / hadris-iso" "$(fmt "$m")" "$(fmt "$(median "$W/times/iso-$t.hadris" 1)")" "$r_h" \
-            "$( ((goals)) && echo '<= 1.0' || echo '(none)')" "$( ((goals)) && yesno le "$r_h" 1.0 || echo -)"
+            "$( ((goals)) && echo '<= 1.0' || echo '(none)')" "$( ((goals)) && met "$r_h" le 1.0 || echo -)"
     done
 }
 
@@ -291,10 +291,10 @@ step_archive() {
     echo "- Threads: wall with 1 thread / wall with $n: **$r_t** (goal >= 1.6)"
     echo "- Checks (untimed): gzip -t passes, zcat gives the image back, --threads 1 and $n threads give identical bytes"
     echo
-    summary "archive: mvi / gzip -9n (wall)" "$(fmt "$m")" "$(fmt "$g")" "$r_g" "<= 0.6" "$(yesno le "$r_g" 0.6)"
-    summary "archive: mvi / gzip -9n (size)" "$sm B" "$sg B" "$size_r" "<= 1.005" "$(yesno le "$size_r" 1.005)"
+    summary "archive: mvi / gzip -9n (wall)" "$(fmt "$m")" "$(fmt "$g")" "$r_g" "<= 0.6" "$(met "$r_g" le 0.6)"
+    summary "archive: mvi / gzip -9n (size)" "$sm B" "$sg B" "$size_r" "<= 1.005" "$(met "$size_r" le 1.005)"
     summary "archive: mvi / pigz -9n (wall)" "$(fmt "$m")" "$(fmt "$p")" "$r_p" "(none)" "-"
-    summary "archive: 1 thread / $n threads (wall)" "$(fmt "$m1")" "$(fmt "$m")" "$r_t" ">= 1.6" "$(yesno ge "$r_t" 1.6)"
+    summary "archive: 1 thread / $n threads (wall)" "$(fmt "$m1")" "$(fmt "$m")" "$r_t" ">= 1.6" "$(met "$r_t" ge 1.6)"
     rm -f "$O"/*.gz "$IMG"
 }
 
@@ -339,7 +339,7 @@ step_build() {
     echo
     echo "Ratio mvi / chain: **$r** (goal <= 0.5)."
     echo
-    summary "build: mvi / chain" "$(fmt "$m")" "$(fmt "$c")" "$r" "<= 0.5" "$(yesno le "$r" 0.5)"
+    summary "build: mvi / chain" "$(fmt "$m")" "$(fmt "$c")" "$r" "<= 0.5" "$(met "$r" le 0.5)"
     rm -rf "$O"/*.iso "$W/chain"
 }
 
@@ -378,7 +378,7 @@ step_scaling() {
         r=$(div "$w16" "$w1" 1)
         rss16=$(maxcol "$W/times/scale-x16.$s" 4)
         echo "| \`mvi $s\` | $(fmt "$w1") | $(fmt "$w4") | $(fmt "$w16") | $r | $(mib "$(maxcol "$W/times/scale-x1.$s" 4)") MiB | $(mib "$(maxcol "$W/times/scale-x4.$s" 4)") MiB | $(mib "$rss16") MiB |"
-        summary "scaling, mvi $s: 16x / 1x wall" "$(fmt "$w16")" "$(fmt "$w1") (1x)" "$r" "<= 18" "$(yesno le "$r" 18)"
+        summary "scaling, mvi $s: 16x / 1x wall" "$(fmt "$w16")" "$(fmt "$w1") (1x)" "$r" "<= 18" "$(met "$r" le 18)"
         ((rss16 > worst_rss)) && worst_rss=$rss16
     done
     echo
