@@ -99,6 +99,20 @@ if ! python3 -c 'import pycdlib' 2>/dev/null; then
     python3 -c 'import pycdlib' || die "pycdlib still not importable by $(command -v python3)"
 fi
 
+# --- 2b. Fuzzing: the nightly toolchain and cargo-fuzz ------------------------
+# scripts/fuzz-smoke.sh (run by scripts/test.sh) needs both; see docs/FUZZING.md.
+if ! cargo +nightly --version >/dev/null 2>&1; then
+    command -v rustup >/dev/null || die "no nightly Rust toolchain and no rustup to install one"
+    say "rustup toolchain install nightly"
+    rustup toolchain install nightly --profile minimal >&2 ||
+        die "rustup toolchain install nightly failed"
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    say "cargo install cargo-fuzz --locked"
+    cargo install cargo-fuzz --locked >&2 || die "cargo install cargo-fuzz failed"
+fi
+cargo fuzz --version >/dev/null 2>&1 || die "cargo fuzz is not available after installing it"
+
 # --- 3. Unpacked packages in the cache ---------------------------------------
 env_ok() {
     [[ -f $CACHE/env ]] || return 1
