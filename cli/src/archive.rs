@@ -39,7 +39,7 @@
 //! 40 lowercase hex digits and a newline, the illumos loader's
 //! `boot_archive.hash` convention) written atomically.
 
-use crate::output::{check_output_path, write_atomic};
+use crate::output::{check_output_path, commit_all, stage};
 use crate::size::human;
 use anyhow::Context;
 use flate2::{Compress, Compression, FlushCompress, Status};
@@ -577,8 +577,7 @@ pub fn build(opts: &ArchiveOptions, progress: bool) -> anyhow::Result<ArchiveRep
     let bar = crate::progress_bar(progress, meta.len(), &opts.out);
     let reader = bar.wrap_read(std::io::BufReader::with_capacity(1 << 16, file));
     let hash_file = hash_out;
-    let placed_hash = std::cell::Cell::new(false);
-    let (gzip, sha1) = write_atomic(&opts.out, |w| {
+    let (archive, (gzip, sha1)) = stage(&opts.out, |w| {
         let explain = |e: ArchiveError| match e {
             ArchiveError::Read(e) => {
                 anyhow::Error::new(e).context(format!("{}: cannot read", image.display()))
@@ -588,28 +587,27 @@ pub fn build(opts: &ArchiveOptions, progress: bool) -> anyhow::Result<ArchiveRep
             }
             e => anyhow::Error::new(e),
         };
-        let Some(hp) = &hash_file else {
+        if hash_file.is_none() {
             let summary = compress(reader, &mut *w, &opts.gzip).map_err(explain)?;
             return Ok((summary, None));
-        };
+        }
         // Hash only when asked: SHA-1 runs on the reading thread.
         let mut reader = Sha1Reader::new(reader);
         let summary = compress(&mut reader, &mut *w, &opts.gzip).map_err(explain)?;
-        let digest = reader.hex_digest();
-        write_atomic(hp, |hw| {
+        Ok((summary, Some(reader.hex_digest())))
+    })?;
+    // Both files are complete before either is renamed into place; the
+    // archive goes last.
+    let mut staged = Vec::new();
+    if let (Some(hp), Some(digest)) = (&hash_file, &sha1) {
+        let (h, ()) = stage(hp, |hw| {
             hw.write_all(format!("{digest}\n").as_bytes())
                 .with_context(|| format!("{}: write failed", hp.display()))
         })?;
-        placed_hash.set(true);
-        Ok((summary, Some(digest)))
-    })
-    .inspect_err(|_| {
-        // Only when the archive's own rename failed after the hash file
-        // went into place: leave neither.
-        if let (true, Some(hp)) = (placed_hash.get(), &hash_file) {
-            let _ = std::fs::remove_file(hp);
-        }
-    })?;
+        staged.push(h);
+    }
+    staged.push(archive);
+    commit_all(staged)?;
     bar.finish_and_clear();
     Ok(ArchiveReport {
         gzip,

@@ -4,7 +4,7 @@
 
 use crate::archive::{compress, GzipOptions};
 use crate::moddeps;
-use crate::output::{check_output_path, write_atomic};
+use crate::output::{check_output_path, commit_all, stage};
 use crate::rules::{self, ApplyOptions, RuleReport};
 use crate::size::human;
 use anyhow::Context;
@@ -544,7 +544,9 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
         ..iso9660::Options::default()
     };
     let iso_layout = iso9660::plan(&iso, &iso_opts)?;
-    let stats = write_atomic(&opts.out, |w| {
+    // Stage every output, then rename them into place, the ISO last: a
+    // failure anywhere (a full disk under --keep, say) leaves no new ISO.
+    let (iso_staged, stats) = stage(&opts.out, |w| {
         let bar = crate::progress_bar(
             progress,
             u64::from(iso_layout.total_sectors) * 2048,
@@ -557,21 +559,35 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
     })?;
     report.iso_bytes = stats.bytes;
 
+    let mut staged = Vec::new();
     if let Some(keep) = &opts.keep {
         std::fs::create_dir_all(keep)
             .with_context(|| format!("{}: cannot create", keep.display()))?;
         for (src, name) in [(&root_img, "root.img"), (&archive, "boot_archive")] {
-            std::fs::copy(src, keep.join(name))
-                .with_context(|| format!("{}: cannot write", keep.join(name).display()))?;
+            let (s, ()) = stage(&keep.join(name), |w| {
+                let mut r = std::fs::File::open(src)
+                    .with_context(|| format!("{}: cannot read", src.display()))?;
+                std::io::copy(&mut r, w)
+                    .with_context(|| format!("{}: cannot write", keep.join(name).display()))?;
+                Ok(())
+            })?;
+            staged.push(s);
         }
-        std::fs::write(keep.join("menu.lst"), &menu_text)?;
+        let (s, ()) = stage(&keep.join("menu.lst"), |w| {
+            w.write_all(menu_text.as_bytes())?;
+            Ok(())
+        })?;
+        staged.push(s);
     }
     if let Some(j) = &opts.report_json {
-        write_atomic(j, |w| {
+        let (s, ()) = stage(j, |w| {
             w.write_all(report.to_json().as_bytes())?;
             Ok(())
         })?;
+        staged.push(s);
     }
+    staged.push(iso_staged);
+    commit_all(staged)?;
     Ok(report)
 }
 

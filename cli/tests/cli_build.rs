@@ -136,3 +136,49 @@ fn bad_input() {
         &out,
     );
 }
+
+#[test]
+fn a_keep_failure_leaves_no_iso_and_keeps_the_old_one() {
+    // Every output is staged and the ISO renamed into place last: when a
+    // --keep file cannot be written (here a directory is in its place), no
+    // new ISO appears and an existing one is left byte for byte.
+    let d = tempfile::tempdir().unwrap();
+    let o = run(&["-q", "demo", s(d.path())]);
+    assert!(o.status.success(), "{}", err(&o));
+    let out = d.path().join("isos");
+    std::fs::create_dir(&out).unwrap();
+    let iso = out.join("x.iso");
+    std::fs::write(&iso, b"old iso").unwrap();
+    let keep = d.path().join("kept");
+    std::fs::create_dir_all(keep.join("boot_archive")).unwrap();
+    let o = run(&[
+        "-q",
+        "build",
+        s(&d.path().join("proto")),
+        "-o",
+        s(&iso),
+        "--keep",
+        s(&keep),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("boot_archive"), "{}", err(&o));
+    assert_eq!(std::fs::read(&iso).unwrap(), b"old iso");
+    let names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("x.iso")],
+        "stray files"
+    );
+    let kept: Vec<_> = std::fs::read_dir(&keep)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        kept,
+        vec![std::ffi::OsString::from("boot_archive")],
+        "stray files in --keep"
+    );
+}
