@@ -50,6 +50,10 @@ pub const MAX_SYMLINK_LEN: usize = 4096;
 pub const MAX_WALK_DEPTH: usize = 1024;
 /// Most entries [`IsoReader::walk`] returns.
 pub const MAX_WALK_ENTRIES: usize = 1 << 22;
+/// Most bytes of paths [`IsoReader::walk`] returns beyond the image's own
+/// length: deep directories with long names make paths grow with depth, so
+/// without a bound a few MiB of image could ask for gigabytes of paths.
+pub const MAX_WALK_PATH_BYTES: u64 = 64 << 20;
 
 /// Directory record file flag bits (ECMA-119 §9.1.6).
 pub mod flags {
@@ -1696,9 +1700,12 @@ impl<R: ReadAt> IsoReader<R> {
     /// §9.3 order in a conforming image). Fails on a directory reached
     /// twice (a loop, or a directory linked from two places), nesting
     /// deeper than [`MAX_WALK_DEPTH`], more than [`MAX_WALK_ENTRIES`]
-    /// entries, or directories totalling more bytes than the image.
+    /// entries, directories totalling more bytes than the image, or paths
+    /// totalling more than [`MAX_WALK_PATH_BYTES`] plus the image's length.
     pub fn walk(&self, tree: Tree) -> Result<Vec<(Vec<u8>, Entry)>, IsoError> {
         let root = self.root(tree)?;
+        let path_budget = MAX_WALK_PATH_BYTES.saturating_add(self.image_len);
+        let mut path_bytes = 0u64;
         let mut seen: HashSet<u32> = HashSet::new();
         seen.insert(root.first_extent().0);
         let mut dir_bytes = root.size;
@@ -1711,7 +1718,19 @@ impl<R: ReadAt> IsoReader<R> {
                 continue;
             };
             top.2 += 1;
-            let mut path = top.0.clone();
+            // A directory's path is held twice: in the output and on the stack.
+            let copies = if e.is_dir { 2 } else { 1 };
+            path_bytes =
+                path_bytes.saturating_add(copies * (top.0.len() as u64 + 1 + e.name.len() as u64));
+            if path_bytes > path_budget {
+                return Err(corrupt(format!(
+                    "{} tree: paths total more than {path_budget} bytes (at depth {}): directories too deep for their names",
+                    tree.label(),
+                    stack.len()
+                )));
+            }
+            let mut path = Vec::with_capacity(top.0.len() + 1 + e.name.len());
+            path.extend_from_slice(&top.0);
             path.push(b'/');
             path.extend_from_slice(&e.name);
             if out.len() >= MAX_WALK_ENTRIES {

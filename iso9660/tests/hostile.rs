@@ -15,19 +15,34 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Records the largest single allocation made by the current thread while
-/// armed, so that parallel tests do not see each other's.
+/// Records, per thread while armed (so parallel tests do not see each
+/// other's), the largest single allocation and the peak of bytes allocated
+/// and not yet freed.
 struct Largest;
 
 thread_local! {
     static ARMED: Cell<bool> = const { Cell::new(false) };
     static LARGEST: Cell<usize> = const { Cell::new(0) };
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
 }
 
 fn note(size: usize) {
     let _ = ARMED.try_with(|a| {
         if a.get() {
             let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
+            let _ = LIVE.try_with(|l| {
+                l.set(l.get() + size as isize);
+                let _ = PEAK.try_with(|p| p.set(p.get().max(l.get())));
+            });
+        }
+    });
+}
+
+fn forget(size: usize) {
+    let _ = ARMED.try_with(|a| {
+        if a.get() {
+            let _ = LIVE.try_with(|l| l.set(l.get() - size as isize));
         }
     });
 }
@@ -42,10 +57,12 @@ unsafe impl GlobalAlloc for Largest {
         System.alloc_zeroed(layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        forget(layout.size());
         note(new_size);
         System.realloc(ptr, layout, new_size)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        forget(layout.size());
         System.dealloc(ptr, layout)
     }
 }
@@ -162,6 +179,8 @@ impl Outcome {
 fn exercise(img: &[u8], paths: &[&str]) -> Outcome {
     let start = Instant::now();
     LARGEST.with(|l| l.set(0));
+    LIVE.with(|l| l.set(0));
+    PEAK.with(|l| l.set(0));
     ARMED.with(|a| a.set(true));
     let mut out = Outcome::default();
     match IsoReader::open(img) {
@@ -200,6 +219,7 @@ fn exercise(img: &[u8], paths: &[&str]) -> Outcome {
     out.codes = report.problems.iter().map(|p| p.code).collect();
     ARMED.with(|a| a.set(false));
     let largest = LARGEST.with(|l| l.get());
+    let peak = PEAK.with(|l| l.get()) as usize;
     let took = start.elapsed();
     assert!(took < Duration::from_secs(5), "took {took:?}: {out:?}");
     assert!(
@@ -207,8 +227,16 @@ fn exercise(img: &[u8], paths: &[&str]) -> Outcome {
         "largest single allocation {largest} bytes for a {}-byte image: {out:?}",
         img.len()
     );
+    assert!(
+        peak <= WALK_BUDGET + 4 * img.len(),
+        "peak {peak} bytes live for a {}-byte image: {out:?}",
+        img.len()
+    );
     out
 }
+
+/// What the readers' walks may hold in paths beyond the image's length.
+const WALK_BUDGET: usize = 64 << 20;
 
 const PATHS: &[&str] = &["/", "/a", "/sub", "/sub/deep", "/sub/deep/f", "/long"];
 
@@ -453,4 +481,33 @@ fn truncated_at_many_offsets() {
             "cut {cut}: {o:?}"
         );
     }
+}
+
+#[test]
+fn deep_long_paths_hold_bounded_memory() {
+    // 1,000 nested directories with 250-byte Rock Ridge names: each path
+    // is up to 250 KB, all of them together 125 MB, from an image of a few
+    // MiB. The walk stops once its paths pass 64 MiB plus the image's
+    // length.
+    let mut t = Tree::new(T);
+    let mut cur = ROOT;
+    for i in 0..1000u32 {
+        let mut name = vec![b'd'; 250];
+        name[..4].copy_from_slice(&i.to_be_bytes().map(|b| b'a' + b % 26));
+        cur = t
+            .add(cur, &name, node(Kind::Dir(Vec::new()), 0o755))
+            .unwrap();
+    }
+    let layout = iso9660::plan(
+        &t,
+        &iso9660::Options {
+            time: T,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut img = Vec::new();
+    iso9660::write(&layout, &t, &mut img).unwrap();
+    let o = exercise(&img, &["/"]);
+    assert!(o.error_has("paths total more than"), "{o:?}");
 }

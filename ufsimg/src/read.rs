@@ -384,6 +384,10 @@ type WalkFrame = (Vec<u8>, Vec<(Vec<u8>, u32)>, usize);
 
 /// Deepest directory nesting [`Reader::walk`] follows.
 const MAX_WALK_DEPTH: usize = 4096;
+/// Most bytes of paths [`Reader::walk`] returns beyond the image's own
+/// length: deep directories with long names make paths grow with depth, so
+/// without a bound a few MiB of image could ask for gigabytes of paths.
+pub const MAX_WALK_PATH_BYTES: u64 = 64 << 20;
 /// Longest symlink target [`Reader::read_link`] returns (`MAXPATHLEN`, which
 /// fsck accepts; ufs-format.md §3).
 const MAX_LINK_READ: u64 = 1024;
@@ -746,8 +750,11 @@ impl<R: ReadAt> Reader<R> {
     /// then a depth-first walk visiting names in byte order ("." and ".."
     /// omitted). Fails on a directory reached twice (a cycle or a
     /// directory hard link), an entry naming a free inode, nesting deeper
-    /// than 4096, or directories totalling more bytes than the image.
+    /// than 4096, directories totalling more bytes than the image, or paths
+    /// totalling more than [`MAX_WALK_PATH_BYTES`] plus the image's length.
     pub fn walk(&self) -> Result<Vec<(Vec<u8>, Stat)>, UfsError> {
+        let path_budget = MAX_WALK_PATH_BYTES.saturating_add(self.image_len);
+        let mut path_bytes = 0u64;
         let root = self.inode(ROOTINO)?;
         if root.mode & IFMT != IFDIR {
             return Err(corrupt(format!(
@@ -767,10 +774,21 @@ impl<R: ReadAt> Reader<R> {
                 continue;
             };
             top.2 += 1;
-            let mut path = top.0.clone();
+            let d = self.inode(ino)?;
+            // A directory's path is held twice: in the output and on the stack.
+            let copies = if d.mode & IFMT == IFDIR { 2 } else { 1 };
+            path_bytes =
+                path_bytes.saturating_add(copies * (top.0.len() as u64 + 1 + name.len() as u64));
+            if path_bytes > path_budget {
+                return Err(corrupt(format!(
+                    "paths total more than {path_budget} bytes (at depth {}): directories too deep for their names",
+                    stack.len()
+                )));
+            }
+            let mut path = Vec::with_capacity(top.0.len() + 1 + name.len());
+            path.extend_from_slice(&top.0);
             path.push(b'/');
             path.extend_from_slice(&name);
-            let d = self.inode(ino)?;
             if d.mode == 0 {
                 return Err(corrupt(format!(
                     "{}: directory entry names inode {ino}, which is not allocated",

@@ -14,19 +14,34 @@ use std::time::{Duration, Instant};
 use ufsimg::format::*;
 use ufsimg::{Params, Reader, SizeSpec};
 
-/// Records the largest single allocation made by the current thread while
-/// armed, so that parallel tests do not see each other's.
+/// Records, per thread while armed (so parallel tests do not see each
+/// other's), the largest single allocation and the peak of bytes allocated
+/// and not yet freed.
 struct Largest;
 
 thread_local! {
     static ARMED: Cell<bool> = const { Cell::new(false) };
     static LARGEST: Cell<usize> = const { Cell::new(0) };
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
 }
 
 fn note(size: usize) {
     let _ = ARMED.try_with(|a| {
         if a.get() {
             let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
+            let _ = LIVE.try_with(|l| {
+                l.set(l.get() + size as isize);
+                let _ = PEAK.try_with(|p| p.set(p.get().max(l.get())));
+            });
+        }
+    });
+}
+
+fn forget(size: usize) {
+    let _ = ARMED.try_with(|a| {
+        if a.get() {
+            let _ = LIVE.try_with(|l| l.set(l.get() - size as isize));
         }
     });
 }
@@ -41,10 +56,12 @@ unsafe impl GlobalAlloc for Largest {
         System.alloc_zeroed(layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        forget(layout.size());
         note(new_size);
         System.realloc(ptr, layout, new_size)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        forget(layout.size());
         System.dealloc(ptr, layout)
     }
 }
@@ -173,6 +190,8 @@ impl Outcome {
 fn exercise(img: &[u8], paths: &[&str]) -> Outcome {
     let start = Instant::now();
     LARGEST.with(|l| l.set(0));
+    LIVE.with(|l| l.set(0));
+    PEAK.with(|l| l.set(0));
     ARMED.with(|a| a.set(true));
     let mut out = Outcome::default();
     match Reader::open(img) {
@@ -205,6 +224,7 @@ fn exercise(img: &[u8], paths: &[&str]) -> Outcome {
     out.codes = report.problems.iter().map(|p| p.code).collect();
     ARMED.with(|a| a.set(false));
     let largest = LARGEST.with(|l| l.get());
+    let peak = PEAK.with(|l| l.get()) as usize;
     let took = start.elapsed();
     assert!(took < Duration::from_secs(5), "took {took:?}: {out:?}");
     assert!(
@@ -212,8 +232,16 @@ fn exercise(img: &[u8], paths: &[&str]) -> Outcome {
         "largest single allocation {largest} bytes for a {}-byte image: {out:?}",
         img.len()
     );
+    assert!(
+        peak <= WALK_BUDGET + 4 * img.len(),
+        "peak {peak} bytes live for a {}-byte image: {out:?}",
+        img.len()
+    );
     out
 }
+
+/// What the readers' walks may hold in paths beyond the image's length.
+const WALK_BUDGET: usize = 64 << 20;
 
 const PATHS: &[&str] = &[
     "/",
@@ -449,4 +477,32 @@ fn truncated_at_many_offsets() {
             "cut {cut}: {o:?}"
         );
     }
+}
+
+#[test]
+fn deep_long_paths_hold_bounded_memory() {
+    // 2,000 nested directories with 255-byte names: each path is up to
+    // 510 KB, all of them together 510 MB, from an image of a few MiB.
+    // The walk stops once its paths pass 64 MiB plus the image's length.
+    let mut t = Tree::new(T);
+    let mut cur = ROOT;
+    for i in 0..2000u32 {
+        let mut name = vec![b'd'; 255];
+        name[..4].copy_from_slice(&i.to_be_bytes().map(|b| b'a' + b % 26));
+        cur = t
+            .add(cur, &name, node(Kind::Dir(Vec::new()), 0o755))
+            .unwrap();
+    }
+    let params = Params {
+        size: SizeSpec::Auto { slack_pct: 0 },
+        nbpi: 2048,
+        time: T,
+        lost_found: false,
+    };
+    let layout = ufsimg::plan(&t, &params).unwrap();
+    let mut img = Vec::new();
+    ufsimg::write(&layout, &t, &mut img).unwrap();
+    let o = exercise(&img, &["/"]);
+    assert!(o.error_has("paths total more than"), "{o:?}");
+    assert!(o.codes.is_empty(), "the image itself is sound: {o:?}");
 }
