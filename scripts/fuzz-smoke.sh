@@ -52,6 +52,8 @@ max_len() {
 export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=16}"
 
 mkdir -p fuzz/logs
+say "testing the fuzz helpers (expand/compact)"
+cargo test --manifest-path fuzz/Cargo.toml --release --lib -q >&2 || die "fuzz helper tests failed"
 say "building ${TARGETS[*]}"
 for t in "${TARGETS[@]}"; do
     cargo +nightly fuzz build --fuzz-dir fuzz -O "$t" >&2 || die "cargo fuzz build $t failed"

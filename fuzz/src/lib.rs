@@ -387,3 +387,35 @@ pub fn expected(tree: &Tree) -> BTreeMap<Vec<u8>, Want> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_then_expand_gives_the_image_back() {
+        let mut img = vec![0u8; 3 << 20];
+        for (i, at) in [0usize, 1, 511, 512, 513, 70_000, (3 << 20) - 1]
+            .iter()
+            .enumerate()
+        {
+            img[*at] = i as u8 + 1;
+        }
+        img[100..200].fill(0xff);
+        let c = compact(&img);
+        assert!(c.len() < 400, "{} bytes", c.len());
+        assert_eq!(expand(&c), img);
+        assert_eq!(expand(&compact(&[])), Vec::<u8>::new());
+        assert_eq!(expand(&compact(&[0])), vec![0]);
+    }
+
+    #[test]
+    fn any_input_expands_to_at_most_max_image() {
+        assert_eq!(expand(&[0xff; 100]), vec![0xff; 100]);
+        assert_eq!(expand(&[0]), vec![0]);
+        assert_eq!(expand(&[0, 0x7f]).len(), 128);
+        assert_eq!(expand(&[0, 0x80]).len(), 512);
+        assert_eq!(expand(&[0, 0xff]).len(), 64 << 10);
+        assert_eq!(expand(&[0, 0xff].repeat(1000)).len(), MAX_IMAGE);
+    }
+}
