@@ -378,3 +378,42 @@ fn names_that_climb_out_are_only_listed() {
     assert!(listing.contains(" ../x"), "{listing}");
     assert!(!sb.root.join("x").exists() && !sb.root.join("work/x").exists());
 }
+
+#[test]
+fn deep_long_paths_end_ls_recursive() {
+    // 1,000 nested directories with 250-byte names: every path together
+    // would be 125 MB of a 3 MB image; ls -R stops at the walk's budget,
+    // plain ls and check still work.
+    let mut t = Tree::new(T);
+    let mut cur = ROOT;
+    for i in 0..1000u32 {
+        let mut name = vec![b'd'; 250];
+        name[..4].copy_from_slice(&i.to_be_bytes().map(|b| b'a' + b % 26));
+        cur = t.add(cur, &name, Node::dir(0o755, T)).unwrap();
+    }
+    let layout = iso9660::plan(
+        &t,
+        &iso9660::Options {
+            time: T,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut iso = Vec::new();
+    iso9660::write(&layout, &t, &mut iso).unwrap();
+    let params = ufsimg::Params {
+        size: ufsimg::SizeSpec::Auto { slack_pct: 0 },
+        nbpi: 2048,
+        time: T,
+        lost_found: false,
+    };
+    let layout = ufsimg::plan(&t, &params).unwrap();
+    let mut ufs = Vec::new();
+    ufsimg::write(&layout, &t, &mut ufs).unwrap();
+    for (name, img) in [("deep.iso", iso), ("deep.img", ufs)] {
+        let sb = sandbox(name, &img);
+        let o = inspect_all(&sb, &[]);
+        assert!(o[0].status.success(), "{name}: ls");
+        assert_error(&o[1], "paths total more than");
+    }
+}
