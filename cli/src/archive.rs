@@ -363,7 +363,6 @@ fn worker(
     jobs: &Mutex<mpsc::Receiver<Job>>,
     done: mpsc::Sender<Result<Done, ArchiveError>>,
 ) {
-    let mut engine = Compress::new(Compression::new(level), false);
     loop {
         let mut job = {
             let Ok(rx) = jobs.lock() else { return };
@@ -376,7 +375,7 @@ fn worker(
         // A panic in the engine (a bug) becomes an error for this chunk, so
         // the producer, waiting for exactly this chunk, is never left hanging.
         let deflated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            deflate_chunk(&mut engine, &job, &mut out)
+            deflate_chunk(level, &job, &mut out)
         }))
         .unwrap_or_else(|p| Err(ArchiveError::Worker(panic_message(&*p))));
         let result = deflated.map(|()| {
@@ -400,12 +399,18 @@ fn worker(
 /// Compress one chunk into `out` (cleared first): a raw deflate stream
 /// primed with the job's dictionary, ended by a sync flush or, for the last
 /// chunk, by the final block.
-fn deflate_chunk(engine: &mut Compress, job: &Job, out: &mut Vec<u8>) -> Result<(), ArchiveError> {
+fn deflate_chunk(level: u32, job: &Job, out: &mut Vec<u8>) -> Result<(), ArchiveError> {
     let fail = |e: flate2::CompressError| ArchiveError::Deflate {
         chunk: job.index,
         message: e.to_string(),
     };
-    engine.reset();
+    // A new engine for every chunk: with the zlib-rs backend a reset engine
+    // is not the same as a fresh one (its output after reset() and
+    // set_dictionary() depends on the streams it compressed before), and
+    // which worker compresses which chunk must not reach the output bytes.
+    // The archive_props regression seed is the case that showed it.
+    let mut engine = Compress::new(Compression::new(level), false);
+    let engine = &mut engine;
     if !job.dict.is_empty() {
         engine.set_dictionary(&job.dict).map_err(fail)?;
     }
