@@ -89,6 +89,11 @@ pub struct BuildReport {
     pub modules: usize,
     /// What is missing for a bootable ISO (e.g. no stage2_eltorito).
     pub missing: Vec<String>,
+    /// Things the build did that may not be what the user wants: a device
+    /// major taken from the built-in table because the proto's
+    /// etc/name_to_major does not list the driver, menu lint warnings.
+    /// `mvi build` prints them on standard error even with `-q`.
+    pub warnings: Vec<String>,
 }
 
 impl BuildReport {
@@ -140,6 +145,9 @@ impl BuildReport {
                 s.push_str(&format!("    {:>10}  {p}\n", human(*b)));
             }
         }
+        for w in &self.warnings {
+            s.push_str(&format!("  warning: {w}\n"));
+        }
         for m in &self.missing {
             s.push_str(&format!("  NOT BOOTABLE: {m}\n"));
         }
@@ -164,7 +172,7 @@ impl BuildReport {
         let list =
             |v: &[String]| format!("[{}]", v.iter().map(|x| q(x)).collect::<Vec<_>>().join(","));
         format!(
-            "{{\"root_bytes\":{},\"root_used_bytes\":{},\"root_inodes\":{},\"archive_bytes\":{},\"iso_bytes\":{},\"ram_bytes\":{},\"kernels\":[{}],\"largest\":[{}],\"removed\":[{}],\"unmatched\":{},\"broken_deps\":{},\"modules\":{},\"missing\":{}}}\n",
+            "{{\"root_bytes\":{},\"root_used_bytes\":{},\"root_inodes\":{},\"archive_bytes\":{},\"iso_bytes\":{},\"ram_bytes\":{},\"kernels\":[{}],\"largest\":[{}],\"removed\":[{}],\"unmatched\":{},\"broken_deps\":{},\"modules\":{},\"missing\":{},\"warnings\":{}}}\n",
             self.root_bytes,
             self.root_used_bytes,
             self.root_inodes,
@@ -182,8 +190,37 @@ impl BuildReport {
             list(&self.broken_deps),
             self.modules,
             list(&self.missing),
+            list(&self.warnings),
         )
     }
+}
+
+/// One warning naming every driver whose device nodes got a major number
+/// from a `major` rule because the tree's etc/name_to_major does not list
+/// it (the kernel binds drivers by that file, so the two must agree).
+fn majors_warning(report: &RuleReport) -> Option<String> {
+    let mut drivers: Vec<String> = report
+        .sets
+        .iter()
+        .flat_map(|s| s.rules.iter())
+        .flat_map(|r| r.notes.iter())
+        .filter(|n| n.contains("etc/name_to_major does not list"))
+        .filter_map(|n| {
+            let (drv, rest) = n.split_once(": major ")?;
+            let num = rest.split_whitespace().next()?;
+            Some(format!("{drv} {num}"))
+        })
+        .collect();
+    drivers.sort();
+    drivers.dedup();
+    (!drivers.is_empty()).then(|| {
+        format!(
+            "etc/name_to_major does not list {} driver{} the /dev fix-ups use, so their /devices/pseudo nodes got illumos-gate's majors ({}); the kernel binds drivers by etc/name_to_major, so add these lines to it (or `major` rules that match it)",
+            drivers.len(),
+            if drivers.len() == 1 { "" } else { "s" },
+            drivers.join(", ")
+        )
+    })
 }
 
 fn is_file(tree: &Tree, path: &str) -> Option<NodeId> {
@@ -302,11 +339,22 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
             ..ApplyOptions::default()
         },
     )?;
+    let has64 = is_file(&tree, UNIX_64).is_some();
+    let has32 = is_file(&tree, UNIX_32).is_some();
+    if !has64 && !has32 {
+        anyhow::bail!("the rules removed both kernels ({UNIX_32} and {UNIX_64})");
+    }
     let graph = moddeps::scan(&tree)?;
     let deps_after = moddeps::check(&graph);
+    // Only modules a kernel of the tree can load count: 64bit leaves
+    // 32-bit modules without an amd64 twin behind, which nothing loads.
     let broken: Vec<String> = deps_after
         .new_since(&deps_before)
         .iter()
+        .filter(|m| match m.isa {
+            moddeps::Isa::I386 => has32,
+            moddeps::Isa::Amd64 => has64,
+        })
         .map(|m| m.to_string())
         .collect();
     if !broken.is_empty() && !opts.allow_broken_deps {
@@ -338,13 +386,9 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
             .iter()
             .map(|(s, r)| format!("{}:{}: {}", s.origin, r.line, r.text))
             .collect(),
+        warnings: majors_warning(&rule_report).into_iter().collect(),
         ..BuildReport::default()
     };
-    let has64 = is_file(&tree, UNIX_64).is_some();
-    let has32 = is_file(&tree, UNIX_32).is_some();
-    if !has64 && !has32 {
-        anyhow::bail!("the rules removed both kernels ({UNIX_32} and {UNIX_64})");
-    }
     if has64 {
         report.kernels.push((format!("/{UNIX_64}"), "amd64"));
     }
@@ -524,6 +568,13 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
     // The menu must name files that are on the ISO.
     let parsed = grubcfg::parse(&menu_text)?;
     let diags = grubcfg::lint(&parsed, &|p: &str| iso.lookup(p.as_bytes()).is_some());
+    // A 64-bit-only tree has no 32-bit fallback by choice (--option 64bit):
+    // lint's warning about that is not news.
+    for d in diags.iter().filter(|d| {
+        d.severity != grubcfg::Severity::Error && d.check != grubcfg::Check::No32BitFallback
+    }) {
+        report.warnings.push(format!("menu.lst: {d}"));
+    }
     if grubcfg::has_errors(&diags) {
         let lines: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
         anyhow::bail!(

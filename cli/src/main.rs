@@ -289,7 +289,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 time: mvi::source_date_epoch(cli.source_date_epoch)?,
             };
             let r = mvi::build::build(&opts, !cli.quiet)?;
-            if !cli.quiet {
+            if cli.quiet {
+                for w in &r.warnings {
+                    eprintln!("mvi: warning: {w}");
+                }
+                for m in &r.missing {
+                    eprintln!("mvi: warning: NOT BOOTABLE: {m}");
+                }
+            } else {
                 print!("{}", r.render(&output.display().to_string()));
             }
             Ok(ExitCode::SUCCESS)

@@ -182,3 +182,51 @@ fn a_keep_failure_leaves_no_iso_and_keeps_the_old_one() {
         "stray files in --keep"
     );
 }
+
+#[test]
+fn warnings_reach_stderr_even_quiet_and_64bit_ignores_32bit_only_modules() {
+    let d = tempfile::tempdir().unwrap();
+    let o = run(&["-q", "demo", s(d.path())]);
+    assert!(o.status.success(), "{}", err(&o));
+    let proto = d.path().join("proto");
+    // A 32-bit module with no amd64 twin whose dependencies 64bit removes
+    // (remove-twins drops kernel/misc/scsi): no kernel left can load it,
+    // so it is no broken dependency.
+    std::fs::copy(proto.join("kernel/drv/sd"), proto.join("kernel/drv/oldhw")).unwrap();
+    let iso = d.path().join("64.iso");
+    let o = run(&["-q", "build", s(&proto), "-o", s(&iso), "--option", "64bit"]);
+    assert!(o.status.success(), "{}", err(&o));
+    // Quiet, but what makes the ISO unbootable still goes to stderr.
+    assert!(
+        err(&o).contains("mvi: warning: NOT BOOTABLE: no GRUB legacy boot image"),
+        "{}",
+        err(&o)
+    );
+    // With 32bit as well, the same module is loadable and its dependencies
+    // are there: still fine. With nodisk, misc/scsi goes: broken.
+    let o = run(&[
+        "-q",
+        "build",
+        s(&proto),
+        "-o",
+        s(&iso),
+        "--option",
+        "nodisk",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("kernel/drv/oldhw (i386): needs misc/scsi"),
+        "{}",
+        err(&o)
+    );
+    // A name_to_major without the pseudo drivers: one warning naming them.
+    std::fs::write(proto.join("etc/name_to_major"), "cn 0\nmm 13\nzfs 182\n").unwrap();
+    let o = run(&["-q", "build", s(&proto), "-o", s(&iso)]);
+    assert!(o.status.success(), "{}", err(&o));
+    let e = err(&o);
+    assert!(
+        e.contains("etc/name_to_major does not list 16 drivers") && e.contains("sysmsg 61"),
+        "{e}"
+    );
+    assert!(!e.contains("mm 38"), "mm is listed: {e}");
+}
