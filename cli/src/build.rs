@@ -223,6 +223,56 @@ fn majors_warning(report: &RuleReport) -> Option<String> {
     })
 }
 
+/// Warnings for etc/inittab lines whose program is not in the tree: after
+/// base, `/lib/svc/bin/svc.startd` is gone unless `live` replaced its line,
+/// and init would respawn a missing program forever.
+fn inittab_warnings(tree: &Tree) -> anyhow::Result<Vec<String>> {
+    let Some(id) = is_file(tree, "etc/inittab") else {
+        return Ok(Vec::new());
+    };
+    let text = match &tree.node(id).kind {
+        Kind::File {
+            data: Data::Path(p),
+            size,
+        } if *size <= 1 << 20 => {
+            std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?
+        }
+        Kind::File {
+            data: Data::Bytes(b),
+            ..
+        } => b.to_vec(),
+        _ => return Ok(Vec::new()),
+    };
+    let mut out = Vec::new();
+    for (i, line) in String::from_utf8_lossy(&text).lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // id:rstate:action:process
+        let Some(process) = line.splitn(4, ':').nth(3) else {
+            continue;
+        };
+        let Some(prog) = process.split_whitespace().next() else {
+            continue;
+        };
+        if let Some(rel) = prog.strip_prefix('/') {
+            if tree.lookup(rel.as_bytes()).is_none() {
+                let hint = if prog.ends_with("svc.startd") {
+                    ", so the system never reaches a shell; --option live replaces it with /etc/mvi.rc and a shell on the console, as mvi did"
+                } else {
+                    ""
+                };
+                out.push(format!(
+                    "etc/inittab:{}: init runs {prog}, which is not in the root{hint}",
+                    i + 1
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn is_file(tree: &Tree, path: &str) -> Option<NodeId> {
     tree.lookup(path.as_bytes())
         .filter(|&id| matches!(tree.node(id).kind, Kind::File { .. }))
@@ -389,6 +439,7 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
         warnings: majors_warning(&rule_report).into_iter().collect(),
         ..BuildReport::default()
     };
+    report.warnings.extend(inittab_warnings(&tree)?);
     if has64 {
         report.kernels.push((format!("/{UNIX_64}"), "amd64"));
     }

@@ -56,6 +56,7 @@ const FILES: &[(&str, u32)] = &[
     ("lib/libumem.so.1", 160),
     ("lib/libm.so.2", 300),
     ("sbin/init", 80),
+    ("sbin/autopush", 20),
     ("sbin/sh", 200),
     ("sbin/ifconfig", 120),
     ("usr/bin/ls", 60),
@@ -83,7 +84,7 @@ const FILES: &[(&str, u32)] = &[
 const ETC: &[(&str, &str)] = &[
     ("etc/name_to_major", "cn 0\nrootnex 1\npseudo 2\nip 3\nclone 11\nsad 12\nmm 13\nlog 21\nsy 22\nptm 23\npts 24\nsd 32\nudp 41\ntcp 42\nudp6 44\nicmp6 45\nip6 46\narp 47\nicmp 5\ntcp6 43\nrandom 94\nsysmsg 97\nlofi 141\nzfs 182\n"),
     ("etc/minor_perm", "mm:null 0666 root sys\nmm:zero 0666 root sys\nzfs:* 0600 root sys\nzfs:zfs 0666 root sys\n"),
-    ("etc/inittab", "ap::sysinit:/usr/sbin/autopush -f /etc/iu.ap\nsmf::sysinit:/lib/svc/bin/svc.startd >/dev/msglog 2<>/dev/msglog </dev/console\n"),
+    ("etc/inittab", "ap::sysinit:/sbin/autopush -f /etc/iu.ap\nsmf::sysinit:/lib/svc/bin/svc.startd >/dev/msglog 2<>/dev/msglog </dev/console\n"),
     ("etc/system", "* /etc/system\n"),
     ("etc/passwd", "root:x:0:0:Super-User:/root:/bin/sh\n"),
     ("etc/group", "root::0:\nsys::3:root\n"),

@@ -198,8 +198,8 @@ enum Cmd {
         /// GRUB legacy's stage2_eltorito, to make the ISO bootable.
         #[arg(long, value_name = "PATH")]
         boot_image: Option<PathBuf>,
-        /// Option sets, comma separated.
-        #[arg(long = "option", value_name = "LIST", default_value = "")]
+        /// Option sets, comma separated (default: live, as mvi booted to a shell).
+        #[arg(long = "option", value_name = "LIST", default_value = "live")]
         options: String,
         /// Console: text, ttya or ttyb.
         #[arg(long, default_value = "ttya")]

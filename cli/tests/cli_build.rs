@@ -202,6 +202,28 @@ fn warnings_reach_stderr_even_quiet_and_64bit_ignores_32bit_only_modules() {
         "{}",
         err(&o)
     );
+    // base removes lib/svc: init's startd line names a missing program.
+    assert!(
+        err(&o)
+            .contains("etc/inittab:2: init runs /lib/svc/bin/svc.startd, which is not in the root"),
+        "{}",
+        err(&o)
+    );
+    let o = run(&[
+        "-q",
+        "build",
+        s(&proto),
+        "-o",
+        s(&iso),
+        "--option",
+        "64bit,live",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        !err(&o).contains("inittab"),
+        "live replaces the line: {}",
+        err(&o)
+    );
     // With 32bit as well, the same module is loadable and its dependencies
     // are there: still fine. With nodisk, misc/scsi goes: broken.
     let o = run(&[
