@@ -195,6 +195,71 @@ impl BuildReport {
     }
 }
 
+/// Where `p` is, resolved through its existing ancestors (the file itself
+/// may not exist yet): for comparing paths that name the same place.
+fn resolved(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    let mut tail = Vec::new();
+    let mut cur = abs.as_path();
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            let mut r = c;
+            for t in tail.iter().rev() {
+                r.push(t);
+            }
+            return r;
+        }
+        match (cur.parent(), cur.file_name()) {
+            (Some(parent), Some(name)) => {
+                tail.push(name.to_os_string());
+                cur = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
+/// The outputs must be different files, none of them the boot image, and
+/// none inside the proto area (mvi never writes into its input).
+fn check_outputs_apart(opts: &BuildOptions) -> anyhow::Result<()> {
+    let mut outs: Vec<(String, PathBuf)> = vec![("-o".into(), resolved(&opts.out))];
+    if let Some(j) = &opts.report_json {
+        outs.push(("--report".into(), resolved(j)));
+    }
+    if let Some(k) = &opts.keep {
+        let k = resolved(k);
+        for name in ["root.img", "boot_archive", "menu.lst"] {
+            outs.push((format!("--keep's {name}"), k.join(name)));
+        }
+    }
+    let proto = resolved(&opts.proto);
+    for (i, (flag, p)) in outs.iter().enumerate() {
+        if p.starts_with(&proto) {
+            anyhow::bail!(
+                "{}: {flag} is inside the proto area {}; mvi never writes into its input",
+                p.display(),
+                proto.display()
+            );
+        }
+        if let Some((other, _)) = outs[..i].iter().find(|(_, q)| q == p) {
+            anyhow::bail!("{}: {other} and {flag} name the same file", p.display());
+        }
+        if let Some(b) = &opts.boot_image {
+            if resolved(b) == *p {
+                anyhow::bail!(
+                    "{}: {flag} would overwrite the boot image, an input",
+                    p.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// One warning naming every driver whose device nodes got a major number
 /// from a `major` rule because the tree's etc/name_to_major does not list
 /// it (the kernel binds drivers by that file, so the two must agree).
@@ -367,6 +432,7 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
             );
         }
     }
+    check_outputs_apart(opts)?;
     let options = rules::parse_options(&opts.options)?;
     let sets = rules::standard_sets(&options, &opts.rules)?;
 

@@ -900,6 +900,29 @@ fn cases() -> Vec<Case> {
             &["out/k: --keep wants a directory"],
         )
         .old(&["k"]),
+        e2(
+            "E-BUILD-36",
+            "build in/proto -o out/x.iso --report out/x.iso",
+            &["out/x.iso: -o and --report name the same file"],
+        ),
+        e2(
+            "E-BUILD-37",
+            "build in/proto -o in/proto/x.iso",
+            &[
+                "in/proto/x.iso: -o is inside the proto area",
+                "never writes into its input",
+            ],
+        ),
+        e2(
+            "E-BUILD-38",
+            "build in/proto -o out/x.iso --keep in/proto/k",
+            &["in/proto/k/root.img: --keep's root.img is inside the proto area"],
+        ),
+        e2(
+            "E-BUILD-39",
+            "build in/proto -o in/src/boot/grub/boot.img --boot-image in/src/boot/grub/boot.img",
+            &["in/src/boot/grub/boot.img: -o would overwrite the boot image, an input"],
+        ),
         // ---- mvi demo ----
         e2("E-DEMO-01", "demo out/f", &["out/f: not a directory"]).old(&["f"]),
         e2(
