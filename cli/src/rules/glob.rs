@@ -4,6 +4,10 @@
 /// The most alternatives one pattern may expand to.
 pub const MAX_ALTERNATIVES: usize = 1024;
 
+/// The most characters (tokens) all of one pattern's alternatives may hold
+/// together: 1024 alternatives of a 1 KiB path.
+pub const MAX_EXPANDED_TOKENS: usize = 1 << 20;
+
 /// Deepest nesting of `{...}` groups.
 const MAX_DEPTH: usize = 16;
 
@@ -139,14 +143,34 @@ fn expand(seq: &[Node]) -> Result<Vec<Vec<ETok>>, GlobError> {
             Node::Tok(t, at) => acc.iter_mut().for_each(|a| a.push(ETok::Tok(*t, *at))),
             Node::Slash => acc.iter_mut().for_each(|a| a.push(ETok::Slash)),
             Node::Group(alts) => {
+                let too_many = || {
+                    err(
+                        0,
+                        format!("pattern expands to more than {MAX_ALTERNATIVES} alternatives"),
+                    )
+                };
                 let mut options = Vec::new();
                 for alt in alts {
                     options.extend(expand(alt)?);
+                    // Checked as the group grows, so a long list of
+                    // alternatives is refused before it is all expanded.
+                    if acc.len().saturating_mul(options.len()) > MAX_ALTERNATIVES {
+                        return Err(too_many());
+                    }
                 }
-                if acc.len().saturating_mul(options.len()) > MAX_ALTERNATIVES {
+                // The expansion's size in tokens, before it is built.
+                let acc_len: usize = acc.iter().map(Vec::len).sum();
+                let opt_len: usize = options.iter().map(Vec::len).sum();
+                let tokens = acc
+                    .len()
+                    .saturating_mul(opt_len)
+                    .saturating_add(options.len().saturating_mul(acc_len));
+                if tokens > MAX_EXPANDED_TOKENS {
                     return Err(err(
                         0,
-                        format!("pattern expands to more than {MAX_ALTERNATIVES} alternatives"),
+                        format!(
+                            "pattern expands to more than {MAX_EXPANDED_TOKENS} characters in all"
+                        ),
                     ));
                 }
                 let mut next = Vec::with_capacity(acc.len() * options.len());
@@ -360,6 +384,27 @@ mod tests {
     }
     fn m(p: &str, path: &str) -> bool {
         g(p).matches(path.as_bytes(), false)
+    }
+
+    #[test]
+    fn huge_groups_are_refused_before_they_are_expanded() {
+        // 3,000 alternatives of 1,024 each: refused after the second, with
+        // no million-entry list built first.
+        let alt = format!("{{{}}}", vec!["{a,b}"; 10].join(""));
+        let p = format!("{{{}}}", vec![alt.as_str(); 3000].join(","));
+        let e = Glob::new(p.as_bytes(), &p).unwrap_err().message;
+        assert!(e.contains("more than 1024 alternatives"), "{e}");
+        // 1,000 alternatives of 2 KiB each fit the count but not the size.
+        let long = "x".repeat(2048);
+        let p = format!(
+            "{{{}}}",
+            (0..1000)
+                .map(|i| format!("{long}{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let e = Glob::new(p.as_bytes(), &p).unwrap_err().message;
+        assert!(e.contains("characters in all"), "{e}");
     }
 
     #[test]
