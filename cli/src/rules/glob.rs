@@ -390,7 +390,7 @@ mod tests {
     fn huge_groups_are_refused_before_they_are_expanded() {
         // 3,000 alternatives of 1,024 each: refused after the second, with
         // no million-entry list built first.
-        let alt = format!("{{{}}}", vec!["{a,b}"; 10].join(""));
+        let alt = format!("{{{}}}", ["{a,b}"; 10].join(""));
         let p = format!("{{{}}}", vec![alt.as_str(); 3000].join(","));
         let e = Glob::new(p.as_bytes(), &p).unwrap_err().message;
         assert!(e.contains("more than 1024 alternatives"), "{e}");
