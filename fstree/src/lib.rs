@@ -26,7 +26,7 @@ mod manifest;
 mod tree;
 mod walk;
 
-pub use devno::{host_major, host_minor};
+pub use devno::{decode_darwin, decode_freebsd, decode_linux, host_major, host_minor};
 pub use manifest::{Manifest, ManifestEntry, ManifestKind};
 pub use tree::{Data, Entry, Kind, Node, NodeId, Tree, ROOT};
 pub use walk::{walk, WalkOptions};
