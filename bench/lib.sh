@@ -57,7 +57,8 @@ timed() {
 # each running every contender once in an order rotated every round (A B C, B C A, ...),
 # so load from elsewhere falls on all of them alike. Contender ID runs the command in
 # CMD[ID] writing OUT[ID]; times go to $W/times/TAG.ID.
-# A peer that fails its warm-up run (exit status not 0) is left out of the rounds: its
+# NOWARM=1 skips the warm-up (for runs of a minute that follow an untimed pass over the same
+# data, which warmed the cache already). A peer that fails its warm-up run (exit status not 0) is left out of the rounds: its
 # $W/times/TAG.ID.failed holds its last line of output, and row() reports it. mvi failing
 # stops the suite.
 contest() {
@@ -65,7 +66,9 @@ contest() {
     shift 2
     local ids=() n
     for id in "$@"; do
-        if [[ $id == mvi* ]]; then
+        if [[ ${NOWARM:-0} == 1 ]]; then
+            ids+=("$id")
+        elif [[ $id == mvi* ]]; then
             timed "warm" "${OUT[$id]}" "${CMD[$id]}"
             ids+=("$id")
         elif TIMED_SOFT=1 timed "warm" "${OUT[$id]}" "${CMD[$id]}"; then
@@ -187,7 +190,7 @@ gen_tree() {
 # build step passes bench/keep.rules, so both sides image the same data). Cached like gen_tree.
 gen_proto() {
     local dir=$1 files=$2 size=$3 stamp
-    stamp="$(sha256sum "$BENCH_ROOT/bench/gen-tree.py" "$MVI" | sha256sum | cut -c1-16) proto $files $size $STAGE2"
+    stamp="$(cat "$BENCH_ROOT/bench/gen-tree.py" "$BENCH_ROOT/cli/src/demo.rs" | sha256sum | cut -c1-16) proto $files $size $STAGE2"
     if [[ -d $dir && -f $dir.stamp && $(cat "$dir.stamp") == "$stamp" ]]; then
         log "proto $dir: cached ($files files, $size)"
         return
@@ -205,6 +208,9 @@ gen_proto() {
     cp "$STAGE2" "$dir/boot/grub/stage2_eltorito"
     echo "$stamp" >"$dir.stamp"
 }
+
+# tree_bytes DIR : bytes of regular-file data (each inode once)
+tree_bytes() { find "$1" -type f -printf '%i %s\n' | sort -u | awk '{ s += $2 } END { print s + 0 }'; }
 
 # tree_stats DIR : "N entries, F files, D dirs, L symlinks, B bytes (human)"
 tree_stats() {
