@@ -73,9 +73,13 @@ pub fn stage<T>(
     f: impl FnOnce(&mut BufWriter<&mut std::fs::File>) -> anyhow::Result<T>,
 ) -> anyhow::Result<(Staged, T)> {
     let dir = check_output_path(path)?;
+    // Created 0666 less the umask, like any file a command writes (tempfile's
+    // own default is 0600).
+    use std::os::unix::fs::PermissionsExt;
     let mut tmp = tempfile::Builder::new()
         .prefix(".mvi-")
         .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
         .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
     let result = {
@@ -86,10 +90,6 @@ pub fn stage<T>(
             .with_context(|| format!("{}: write failed", path.display()))?;
         r
     };
-    // tempfile creates 0600; an image is an ordinary readable file.
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
-        .with_context(|| format!("{}: cannot set permissions", tmp.path().display()))?;
     Ok((
         Staged {
             tmp,

@@ -315,3 +315,23 @@ fn bad_input_is_one_line_exit_2_and_no_output() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(std::fs::read(&menu).unwrap(), b"old\n");
 }
+
+#[test]
+fn outputs_follow_the_umask() {
+    // Outputs are created 0666 less the umask, as any command's files are.
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    for (umask, mode) in [("022", 0o644), ("027", 0o640), ("077", 0o600)] {
+        let out = d.path().join(format!("m{umask}.lst"));
+        let st = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask}; exec \"$0\" -q menu -o \"$1\""))
+            .arg(env!("CARGO_BIN_EXE_mvi"))
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let m = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(m, mode, "umask {umask}");
+    }
+}
