@@ -530,6 +530,16 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
     sizes.truncate(20);
     report.largest = sizes;
 
+    // The boot image, read (and its size checked) before any writing.
+    let stage2: Option<Arc<[u8]>> = match &opts.boot_image {
+        Some(p) => Some(
+            std::fs::read(p)
+                .with_context(|| format!("{}: cannot read the boot image", p.display()))?
+                .into(),
+        ),
+        None => crate::iso::boot_bytes(&tree, STAGE2)?,
+    };
+
     // Plan the root before writing anything.
     let layout = ufsimg::plan(
         &tree,
@@ -625,34 +635,12 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
             opts.time,
         ),
     )?;
-    let stage2: Option<Vec<u8>> = match &opts.boot_image {
-        Some(p) => Some(
-            std::fs::read(p)
-                .with_context(|| format!("{}: cannot read the boot image", p.display()))?,
-        ),
-        None => match is_file(&tree, STAGE2) {
-            Some(id) => match &tree.node(id).kind {
-                Kind::File {
-                    data: Data::Path(p),
-                    ..
-                } => Some(
-                    std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?,
-                ),
-                Kind::File {
-                    data: Data::Bytes(b),
-                    ..
-                } => Some(b.to_vec()),
-                _ => None,
-            },
-            None => None,
-        },
-    };
     if let Some(b) = &stage2 {
         iso.add(
             grub,
             b"stage2_eltorito",
             file_node(
-                Data::Bytes(Arc::from(b.clone())),
+                Data::Bytes(b.clone()),
                 b.len() as u64,
                 0o644,
                 opts.time,
@@ -703,7 +691,7 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
         volume_id: "illumos".into(),
         boot: stage2.map(|b| iso9660::BootOptions {
             image: STAGE2.as_bytes().to_vec(),
-            image_data: Arc::from(b),
+            image_data: b,
             catalog: b".catalog".to_vec(),
             load_size: 4,
             info_table: true,

@@ -79,7 +79,9 @@ impl IsoReport {
     }
 }
 
-fn boot_bytes(tree: &Tree, path: &str) -> anyhow::Result<Option<Arc<[u8]>>> {
+/// The bytes of the boot image at `path` in `tree`, if there is one; an
+/// image over 4 GiB is refused before it is read.
+pub(crate) fn boot_bytes(tree: &Tree, path: &str) -> anyhow::Result<Option<Arc<[u8]>>> {
     let Some(id) = tree.lookup(path.as_bytes()) else {
         return Ok(None);
     };
