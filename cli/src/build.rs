@@ -383,9 +383,11 @@ fn file_node(data: Data, size: u64, perm: u16, time: i64) -> Node {
     }
 }
 
-/// Run the pipeline. Nothing is written until every input checked out;
-/// the ISO appears only if the whole build succeeds.
-pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport> {
+/// Everything about the inputs and output paths that can be checked before
+/// any work: the proto is an illumos proto area, the boot image a readable
+/// file of at most 4 GiB, every output path writable and apart from the
+/// others and from the inputs.
+fn check_inputs(opts: &BuildOptions) -> anyhow::Result<()> {
     let meta = std::fs::metadata(&opts.proto)
         .with_context(|| format!("{}: cannot read the proto area", opts.proto.display()))?;
     if !meta.is_dir() {
@@ -433,6 +435,99 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
         }
     }
     check_outputs_apart(opts)?;
+    Ok(())
+}
+
+/// The `n` largest files of `tree`, largest first (ties by path); a file
+/// with several names counts once, under the first name found.
+fn largest_files(tree: &Tree, n: usize) -> Vec<(String, u64)> {
+    let mut sizes: Vec<(String, u64)> = Vec::new();
+    let mut stack: Vec<(NodeId, String)> = vec![(ROOT, String::new())];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((id, path)) = stack.pop() {
+        for e in tree.entries(id) {
+            let p = format!("{path}/{}", fstree::escape_bytes(&e.name));
+            match &tree.node(e.node).kind {
+                Kind::Dir(_) => stack.push((e.node, p)),
+                Kind::File { size, .. } if seen.insert(e.node) => sizes.push((p, *size)),
+                _ => {}
+            }
+        }
+    }
+    sizes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    sizes.truncate(n);
+    sizes
+}
+
+/// The ISO's tree: `boot/` from the root (after the rules) with the menu
+/// and the boot image put in `boot/grub`, the kernels the root has, and the
+/// boot archive at `platform/i86pc/boot_archive` (read from `archive`,
+/// `archive_bytes` long).
+fn iso_tree(
+    tree: &Tree,
+    time: i64,
+    menu_text: &str,
+    stage2: Option<&Arc<[u8]>>,
+    archive: &Path,
+    archive_bytes: u64,
+) -> anyhow::Result<Tree> {
+    let mut iso = Tree::new(time);
+    if let Some(boot) = tree
+        .lookup(b"boot")
+        .filter(|&b| matches!(tree.node(b).kind, Kind::Dir(_)))
+    {
+        copy_subtree(tree, boot, &mut iso, ROOT, b"boot")?;
+    }
+    let grub = mkdirs(&mut iso, "boot/grub", time)?;
+    for name in [&b"menu.lst"[..], b"stage2_eltorito"] {
+        if iso.entries(grub).iter().any(|e| e.name == name) {
+            iso.remove(grub, name)?;
+        }
+    }
+    let menu_bytes: Arc<[u8]> = Arc::from(menu_text.as_bytes());
+    iso.add(
+        grub,
+        b"menu.lst",
+        file_node(
+            Data::Bytes(menu_bytes.clone()),
+            menu_bytes.len() as u64,
+            0o644,
+            time,
+        ),
+    )?;
+    if let Some(b) = stage2 {
+        iso.add(
+            grub,
+            b"stage2_eltorito",
+            file_node(Data::Bytes(b.clone()), b.len() as u64, 0o644, time),
+        )?;
+    }
+    for k in [UNIX_64, UNIX_32] {
+        if let Some(id) = is_file(tree, k) {
+            let (dir, name) = k.rsplit_once('/').expect("kernel paths have a directory");
+            let d = mkdirs(&mut iso, dir, time)?;
+            let n = tree.node(id).clone();
+            iso.add(d, name.as_bytes(), n)?;
+        }
+    }
+    let pdir = mkdirs(&mut iso, "platform/i86pc", time)?;
+    iso.add(
+        pdir,
+        b"boot_archive",
+        file_node(
+            Data::Path(archive.to_path_buf()),
+            archive_bytes,
+            0o644,
+            time,
+        ),
+    )?;
+    Ok(iso)
+}
+
+/// Run the pipeline. Nothing is written until every input checked out;
+/// the ISO appears only if the whole build succeeds.
+pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport> {
+    check_inputs(opts)?;
     let options = rules::parse_options(&opts.options)?;
     let sets = rules::standard_sets(&options, &opts.rules)?;
 
@@ -512,23 +607,7 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
     if has32 {
         report.kernels.push((format!("/{UNIX_32}"), "i386"));
     }
-    // The 20 largest files of the root.
-    let mut sizes: Vec<(String, u64)> = Vec::new();
-    let mut stack: Vec<(NodeId, String)> = vec![(ROOT, String::new())];
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some((id, path)) = stack.pop() {
-        for e in tree.entries(id) {
-            let p = format!("{path}/{}", fstree::escape_bytes(&e.name));
-            match &tree.node(e.node).kind {
-                Kind::Dir(_) => stack.push((e.node, p)),
-                Kind::File { size, .. } if seen.insert(e.node) => sizes.push((p, *size)),
-                _ => {}
-            }
-        }
-    }
-    sizes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    sizes.truncate(20);
-    report.largest = sizes;
+    report.largest = largest_files(&tree, 20);
 
     // The boot image, read (and its size checked) before any writing.
     let stage2: Option<Arc<[u8]>> = match &opts.boot_image {
@@ -609,67 +688,19 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
         report.archive_bytes = s.output_bytes;
     }
 
-    // The ISO tree: boot/ from the proto (after rules), the kernels, the
-    // archive, the menu and the boot image.
-    let mut iso = Tree::new(opts.time);
-    if let Some(boot) = tree
-        .lookup(b"boot")
-        .filter(|&b| matches!(tree.node(b).kind, Kind::Dir(_)))
-    {
-        copy_subtree(&tree, boot, &mut iso, ROOT, b"boot")?;
-    }
-    let grub = mkdirs(&mut iso, "boot/grub", opts.time)?;
-    for name in [&b"menu.lst"[..], b"stage2_eltorito"] {
-        if iso.entries(grub).iter().any(|e| e.name == name) {
-            iso.remove(grub, name)?;
-        }
-    }
-    let menu_bytes: Arc<[u8]> = Arc::from(menu_text.clone().into_bytes());
-    iso.add(
-        grub,
-        b"menu.lst",
-        file_node(
-            Data::Bytes(menu_bytes.clone()),
-            menu_bytes.len() as u64,
-            0o644,
-            opts.time,
-        ),
+    let iso = iso_tree(
+        &tree,
+        opts.time,
+        &menu_text,
+        stage2.as_ref(),
+        &archive,
+        report.archive_bytes,
     )?;
-    if let Some(b) = &stage2 {
-        iso.add(
-            grub,
-            b"stage2_eltorito",
-            file_node(
-                Data::Bytes(b.clone()),
-                b.len() as u64,
-                0o644,
-                opts.time,
-            ),
-        )?;
-    } else {
+    if stage2.is_none() {
         report.missing.push(format!(
             "no GRUB legacy boot image: give --boot-image PATH (e.g. stage2_eltorito from Debian's grub-legacy package) or put one at {STAGE2} in the proto"
         ));
     }
-    for k in [UNIX_64, UNIX_32] {
-        if let Some(id) = is_file(&tree, k) {
-            let (dir, name) = k.rsplit_once('/').expect("kernel paths have a directory");
-            let d = mkdirs(&mut iso, dir, opts.time)?;
-            let n = tree.node(id).clone();
-            iso.add(d, name.as_bytes(), n)?;
-        }
-    }
-    let pdir = mkdirs(&mut iso, "platform/i86pc", opts.time)?;
-    iso.add(
-        pdir,
-        b"boot_archive",
-        file_node(
-            Data::Path(archive.clone()),
-            report.archive_bytes,
-            0o644,
-            opts.time,
-        ),
-    )?;
     // The menu must name files that are on the ISO.
     let parsed = grubcfg::parse(&menu_text)?;
     let diags = grubcfg::lint(&parsed, &|p: &str| iso.lookup(p.as_bytes()).is_some());
