@@ -33,7 +33,7 @@
 #   TREES ["proto t4k t30k big x16"]   trees the ufs and iso steps use
 #   BENCH_DIR [/tmp/mvi-bench-suite]   REPORT [$BENCH_DIR/report.md]   KEEP=1 keeps outputs
 #   MVI [target/release/mvi]  HADRIS [target/hadris-mkiso/release/hadris-mkiso]
-#   SKIP_BUILD=1   STAGE2 [from /var/cache/mvi-test/env, else a synthetic 128 KiB image]
+#   SKIP_BUILD=1   MVI_DESC (what the report says of the mvi binary)   STAGE2 [from /var/cache/mvi-test/env, else a synthetic 128 KiB image]
 set -euo pipefail
 
 # Run from a private copy: bash reads a script as it goes, so editing bench/run.sh during a
@@ -162,7 +162,7 @@ cat <<EOF
 ## Benchmark suite: \`bash bench/run.sh ${STEPS[*]}\`$([[ $QUICK == 1 ]] && echo " (QUICK=1)") ($START_DATE)
 
 - Machine: $(machine); scratch on $(df -T "$W" | awk 'NR == 2 { print $2 }') under $BENCH_DIR
-- Tools: mvi at $commit$dirty ($MVI_SRC, sha256 $(sha256sum "$MVI" | cut -c1-12)); $(tool_versions)
+- Tools: mvi ${MVI_DESC:-at $commit$dirty} ($MVI_SRC, sha256 $(sha256sum "$MVI" | cut -c1-12)); $(tool_versions)
 - Load before: load average $START_LOAD; fuzzers running: ${START_FUZZ:-none} ($START_FUZZ_ANY processes match \`pgrep -f 'fuzz/target|cargo-fuzz|libfuzzer'\`); busy processes: ${START_BUSY:-none}
 - Method: per tree and step, one untimed warm-up run of every contender, then $RUNS rounds running every contender once in an order rotated every round (output deleted and \`sync\` untimed before each run, caches warm); wall = median of \$EPOCHREALTIME around the run, CPU = median user+sys, peak RSS = max over runs, all from \`/usr/bin/time -v\`. Ratios are of medians, mvi / peer (below 1: mvi faster).
 
