@@ -202,12 +202,6 @@ struct Out<W: Write> {
 
 static ZEROS: [u8; 65536] = [0u8; 65536];
 
-/// Files at least this long are copied with [`Out::copy_file`]; smaller
-/// ones through the 1 MiB buffer, where the extra `fstat` calls
-/// `std::io::copy` makes to pick its method would cost more than the copy
-/// it saves.
-const COPY_RANGE_MIN: u64 = 64 << 10;
-
 impl<W: Write> Out<W> {
     fn bytes(&mut self, b: &[u8]) -> Result<(), WriteError> {
         self.w.write_all(b).map_err(WriteError::Write)?;
@@ -217,20 +211,6 @@ impl<W: Write> Out<W> {
             self.next_report = self.pos + (8 << 20);
         }
         Ok(())
-    }
-    /// Copy the first `size` bytes of `file` (opened at offset 0) with
-    /// `std::io::copy`, which on Linux turns a buffered file-to-file copy into
-    /// `copy_file_range` (one in-kernel copy instead of a read and a write
-    /// through user space) and falls back to read/write elsewhere. Returns
-    /// the bytes copied: fewer than `size` when the file was cut short.
-    fn copy_file(&mut self, file: &std::fs::File, size: u64) -> std::io::Result<u64> {
-        let n = std::io::copy(&mut std::io::Read::take(file, size), &mut self.w)?;
-        self.pos += n;
-        if self.pos >= self.next_report {
-            (self.progress)(self.pos);
-            self.next_report = self.pos + (8 << 20);
-        }
-        Ok(n)
     }
     fn zeros(&mut self, mut n: u64) -> Result<(), WriteError> {
         while n > 0 {
@@ -386,19 +366,6 @@ pub fn write_with_progress<W: Write>(
                         });
                     }
                     let mut off = 0u64;
-                    if size >= COPY_RANGE_MIN {
-                        off = o.copy_file(&file, size).map_err(|source| WriteError::Io {
-                            path: path.clone(),
-                            source,
-                        })?;
-                        if off < size {
-                            return Err(WriteError::SourceChanged {
-                                path: path.clone(),
-                                expected: size,
-                                found: off,
-                            });
-                        }
-                    }
                     while off < size {
                         let n = (size - off).min(buf.len() as u64) as usize;
                         match file.read_at(&mut buf[..n], off) {

@@ -1,7 +1,7 @@
-//! File data copied from host paths: a file sink (where `std::io::copy` uses
-//! `copy_file_range` for files of 64 KiB and more) gives the same bytes as an
-//! in-memory sink (read/write through the buffer), and a source file cut
-//! short after planning still fails with `SourceChanged`.
+//! File data copied from host paths: a buffered file sink gives the same
+//! bytes as an in-memory sink, for files around the writer's buffer and
+//! sector boundaries and one of several MiB, and a source file cut short
+//! after planning fails with `SourceChanged`.
 
 use fstree::{Data, Kind, Node, Tree, ROOT};
 use iso9660::*;
@@ -27,7 +27,7 @@ fn host_file(path: &Path, len: usize, seed: u8) -> Node {
 
 fn tree(dir: &Path) -> Tree {
     let mut t = Tree::new(1_000_000);
-    // Around the 64 KiB threshold, odd tails, one multi-MiB file.
+    // Odd tails, sector and 64 KiB boundaries, one multi-MiB file.
     for (i, len) in [
         0usize,
         1,
@@ -82,8 +82,8 @@ fn a_large_source_cut_short_fails() {
     let dir = tempfile::tempdir().unwrap();
     let t = tree(dir.path());
     let layout = plan(&t, &options()).unwrap();
-    // f6 is 3 MiB + 5, one the copy_file_range path would take; cut after
-    // planning, the writer must refuse it rather than pad or overrun.
+    // f6 is 3 MiB + 5: cut after planning, the writer must refuse it rather
+    // than pad or overrun.
     let f6 = dir.path().join("f6");
     std::fs::OpenOptions::new()
         .write(true)
