@@ -252,3 +252,63 @@ fn warnings_reach_stderr_even_quiet_and_64bit_ignores_32bit_only_modules() {
     );
     assert!(!e.contains("mm 38"), "mm is listed: {e}");
 }
+
+#[test]
+fn builds_match_across_cpu_count_tz_umask_locale_and_place() {
+    // The second build runs on one CPU (taskset: the archive gets one
+    // compression thread instead of several), in another time zone,
+    // umask and locale, from another directory, on a `cp -a` copy of the
+    // proto (new inode numbers, its own directory order): ISO, boot archive,
+    // root image and menu are the same bytes.
+    let d = tempfile::tempdir().unwrap();
+    let o = run(&["-q", "demo", s(d.path())]);
+    assert!(o.status.success(), "{}", err(&o));
+    let proto = d.path().join("proto");
+    let o = run(&[
+        "-q",
+        "build",
+        s(&proto),
+        "-o",
+        s(&d.path().join("a.iso")),
+        "--keep",
+        s(&d.path().join("ka")),
+        "--option",
+        "32bit,live",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let other = d.path().join("x/y");
+    std::fs::create_dir_all(&other).unwrap();
+    let copy = other.join("proto");
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(&proto)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = Command::new("taskset")
+        .args(["-c", "0", "sh", "-c"])
+        .arg("umask 077; exec \"$0\" -q build \"$1\" -o \"$2\" --keep \"$3\" --option 32bit,live")
+        .arg(MVI)
+        .arg(&copy)
+        .arg(other.join("b.iso"))
+        .arg(other.join("kb"))
+        .current_dir(&other)
+        .env("TZ", "Pacific/Chatham")
+        .env("LC_ALL", "C.UTF-8")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    for (a, b) in [
+        ("a.iso", "x/y/b.iso"),
+        ("ka/boot_archive", "x/y/kb/boot_archive"),
+        ("ka/root.img", "x/y/kb/root.img"),
+        ("ka/menu.lst", "x/y/kb/menu.lst"),
+    ] {
+        assert!(
+            std::fs::read(d.path().join(a)).unwrap() == std::fs::read(d.path().join(b)).unwrap(),
+            "{a} and {b} differ"
+        );
+    }
+}
