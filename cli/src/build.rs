@@ -62,6 +62,33 @@ pub struct BuildOptions {
     pub time: i64,
 }
 
+impl BuildOptions {
+    /// The defaults of `mvi build PROTO -o OUT` with build time `time`: no
+    /// options or rule files, the proto's own boot image if any, automatic
+    /// root size (10 % slack), nbpi 16384, title "minimal viable illumos",
+    /// text console, illumos dialect, 10 s timeout, nothing kept.
+    pub fn new(proto: PathBuf, out: PathBuf, time: i64) -> BuildOptions {
+        BuildOptions {
+            proto,
+            out,
+            options: String::new(),
+            rules: Vec::new(),
+            metadata: None,
+            boot_image: None,
+            root_size: ufsimg::SizeSpec::Auto { slack_pct: 10 },
+            nbpi: 16384,
+            title: "minimal viable illumos".into(),
+            console: grubcfg::Console::Text,
+            dialect: grubcfg::Dialect::Illumos,
+            timeout: 10,
+            allow_broken_deps: false,
+            report_json: None,
+            keep: None,
+            time,
+        }
+    }
+}
+
 /// The size report of a build (the numbers of the 2016 blog post and more).
 #[derive(Debug, Clone, Default)]
 pub struct BuildReport {

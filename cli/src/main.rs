@@ -335,23 +335,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("demo proto: {} ({n} files)", proto.display());
             }
             let opts = mvi::build::BuildOptions {
-                proto,
-                out: iso.clone(),
                 options,
-                rules: Vec::new(),
-                metadata: None,
                 boot_image,
-                root_size: ufsimg::SizeSpec::Auto { slack_pct: 10 },
-                nbpi: 16384,
                 title: "mvi demo".into(),
                 console,
                 // Stock GRUB legacy (Debian's stage2_eltorito) knows no kernel$.
                 dialect: grubcfg::Dialect::Plain,
                 timeout: 5,
-                allow_broken_deps: false,
-                report_json: None,
                 keep: Some(dir.join("keep")),
-                time: mvi::source_date_epoch(cli.source_date_epoch)?,
+                ..mvi::build::BuildOptions::new(
+                    proto,
+                    iso.clone(),
+                    mvi::source_date_epoch(cli.source_date_epoch)?,
+                )
             };
             let r = mvi::build::build(&opts, !cli.quiet)?;
             if !cli.quiet {

@@ -49,22 +49,14 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime)> 
 
 fn opts(proto: &Path, out: &Path, keep: &Path, options: &str) -> BuildOptions {
     BuildOptions {
-        proto: proto.to_path_buf(),
-        out: out.to_path_buf(),
         options: options.to_string(),
-        rules: Vec::new(),
-        metadata: None,
         boot_image: Some(stage2_eltorito().unwrap_or_else(|e| panic!("{e}"))),
-        root_size: ufsimg::SizeSpec::Auto { slack_pct: 10 },
-        nbpi: 16384,
         title: "mvi e2e".into(),
         console: grubcfg::Console::Ttya,
         dialect: grubcfg::Dialect::Plain,
         timeout: 1,
-        allow_broken_deps: false,
-        report_json: None,
         keep: Some(keep.to_path_buf()),
-        time: 1_451_606_400,
+        ..BuildOptions::new(proto.to_path_buf(), out.to_path_buf(), T)
     }
 }
 
