@@ -672,6 +672,13 @@ impl Engine<'_> {
                 tree.link(cur, &w.name, w.node).map_err(|e| e.to_string())?;
             } else if let Some(&id) = copies.get(&w.node) {
                 tree.link(cur, &w.name, id).map_err(|e| e.to_string())?;
+            } else if w.node < tree.nodes.len() && tree.nodes[w.node] == *src {
+                // Removed, and unchanged since: the tree still holds the
+                // node (removal only unlinks), so link it back rather than
+                // add a copy, which would hold a second host path per file
+                // (a restore of 64,000 files added ~10 MB).
+                tree.link(cur, &w.name, w.node).map_err(|e| e.to_string())?;
+                copies.insert(w.node, w.node);
             } else {
                 let id = tree
                     .add(cur, &w.name, src.clone())
