@@ -147,38 +147,57 @@ struct Walked {
 }
 
 /// Every reachable entry (each name of a hard-linked node), depth first in
-/// sorted order; each directory is entered once.
-fn walk(tree: &Tree) -> Vec<Walked> {
-    let mut out = Vec::new();
+/// sorted order; each directory is entered once. Lazy: a walk of a large
+/// tree holds one path per open directory, not one per entry.
+fn walk(tree: &Tree) -> Walk<'_> {
     let mut seen = vec![false; tree.nodes.len()];
     seen[ROOT] = true;
-    let mut stack: Vec<(NodeId, usize, Vec<u8>)> = vec![(ROOT, 0, Vec::new())];
-    while let Some((dir, idx, prefix)) = stack.last_mut() {
-        let entries = tree.entries(*dir);
-        if *idx >= entries.len() {
-            stack.pop();
-            continue;
-        }
-        let e = &entries[*idx];
-        *idx += 1;
-        let mut path = prefix.clone();
-        if !path.is_empty() {
-            path.push(b'/');
-        }
-        path.extend_from_slice(&e.name);
-        let parent = *dir;
-        out.push(Walked {
-            parent,
-            name: e.name.clone(),
-            node: e.node,
-            path: path.clone(),
-        });
-        if is_dir(tree, e.node) && !seen[e.node] {
-            seen[e.node] = true;
-            stack.push((e.node, 0, path));
-        }
+    Walk {
+        tree,
+        seen,
+        stack: vec![(ROOT, 0, Vec::new())],
     }
-    out
+}
+
+/// The iterator [`walk`] returns.
+struct Walk<'a> {
+    tree: &'a Tree,
+    seen: Vec<bool>,
+    stack: Vec<(NodeId, usize, Vec<u8>)>,
+}
+
+impl Iterator for Walk<'_> {
+    type Item = Walked;
+
+    fn next(&mut self) -> Option<Walked> {
+        let tree = self.tree;
+        while let Some((dir, idx, prefix)) = self.stack.last_mut() {
+            let entries = tree.entries(*dir);
+            if *idx >= entries.len() {
+                self.stack.pop();
+                continue;
+            }
+            let e = &entries[*idx];
+            *idx += 1;
+            let mut path = prefix.clone();
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(&e.name);
+            let w = Walked {
+                parent: *dir,
+                name: e.name.clone(),
+                node: e.node,
+                path: path.clone(),
+            };
+            if is_dir(tree, e.node) && !self.seen[e.node] {
+                self.seen[e.node] = true;
+                self.stack.push((e.node, 0, path));
+            }
+            return Some(w);
+        }
+        None
+    }
 }
 
 fn is_dir(tree: &Tree, id: NodeId) -> bool {
@@ -215,7 +234,6 @@ fn matching(tree: &Tree, glob: &Glob) -> Vec<(Vec<u8>, NodeId)> {
             .collect();
     }
     walk(tree)
-        .into_iter()
         .filter(|w| glob.matches_comps(&comps(&w.path), is_dir(tree, w.node)))
         .map(|w| (w.path, w.node))
         .collect()
