@@ -210,7 +210,7 @@ gen_proto() {
 }
 
 # tree_bytes DIR : bytes of regular-file data (each inode once)
-tree_bytes() { find "$1" -type f -printf '%i %s\n' | sort -u | awk '{ s += $2 } END { print s + 0 }'; }
+tree_bytes() { find "$1" -type f -printf '%i %s\n' | sort -u | awk '{ s += $2 } END { printf "%.0f\n", s }'; }
 
 # tree_stats DIR : "N entries, F files, D dirs, L symlinks, B bytes (human)"
 tree_stats() {
@@ -219,7 +219,7 @@ tree_stats() {
     files=$(find "$d" -type f | wc -l)
     dirs=$(find "$d" -type d | wc -l)
     links=$(find "$d" -type l | wc -l)
-    bytes=$(find "$d" -type f -printf '%i %s\n' | sort -u | awk '{ s += $2 } END { print s + 0 }')
+    bytes=$(find "$d" -type f -printf '%i %s\n' | sort -u | awk '{ s += $2 } END { printf "%.0f\n", s }')
     printf '%s files, %s directories, %s symlinks, %s of file data' "$files" "$dirs" "$links" "$(human "$bytes")"
 }
 # processes matching the brief's fuzzer pattern (fuzz builds included): a count
