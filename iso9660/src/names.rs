@@ -45,6 +45,11 @@ pub fn primary_ident(name: &[u8], is_dir: bool, mode: NameMode) -> Vec<u8> {
             while id.len() > 1 && id.last() == Some(&b'.') {
                 id.pop();
             }
+            // The one-byte identifiers 00 and 01 are "." and ".." (§6.8.2.2):
+            // a file named "\x01" must not become a second "..".
+            if id == [0] || id == [1] {
+                id = vec![b'_'];
+            }
             id
         }
         NameMode::Strict if is_dir => name
@@ -252,6 +257,16 @@ mod tests {
             primary_ident(b"boot_archive", false, NameMode::Relaxed),
             b"boot_archive"
         );
+    }
+
+    #[test]
+    fn relaxed_never_makes_dot_or_dotdot_identifiers() {
+        // Found by the iso_roundtrip fuzz target: a file named "\x01"
+        // became a second ".." record.
+        let r = NameMode::Relaxed;
+        assert_eq!(primary_ident(b"\x01", false, r), b"_");
+        assert_eq!(primary_ident(b"\x01", true, r), b"_");
+        assert_eq!(primary_ident(b"\x01a", false, r), b"\x01a");
     }
 
     #[test]
