@@ -154,6 +154,45 @@ pub fn cmp_ident<T: Copy + Ord + From<u8>>(a: &[T], b: &[T]) -> Ordering {
         .then_with(|| padded(bv, av)) // version descending
 }
 
+/// Path-table order of two directory identifiers (ECMA-119 §6.9.1): the
+/// whole identifiers compared with the shorter padded by spaces. It agrees
+/// with [`cmp_ident`] on d-characters, not on identifiers holding `.` or
+/// `;` (relaxed and Joliet names).
+pub fn cmp_dir_ident<T: Copy + Ord + From<u8>>(a: &[T], b: &[T]) -> Ordering {
+    let sp = T::from(b' ');
+    for i in 0..a.len().max(b.len()) {
+        let (p, q) = (
+            a.get(i).copied().unwrap_or(sp),
+            b.get(i).copied().unwrap_or(sp),
+        );
+        match p.cmp(&q) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+    }
+    Ordering::Equal
+}
+
+/// The index each subdirectory among `children` (those `is_dir` says are)
+/// gets when they are appended from `base` in path-table order
+/// ([`cmp_dir_ident`]); other children get `usize::MAX`.
+pub fn path_table_slots<C, T: Copy + Ord + From<u8>>(
+    children: &[C],
+    is_dir: impl Fn(&C) -> bool,
+    ident: impl Fn(&C) -> &[T],
+    base: usize,
+) -> Vec<usize> {
+    let mut subs: Vec<usize> = (0..children.len())
+        .filter(|&k| is_dir(&children[k]))
+        .collect();
+    subs.sort_by(|&a, &b| cmp_dir_ident(ident(&children[a]), ident(&children[b])));
+    let mut slots = vec![usize::MAX; children.len()];
+    for (rank, k) in subs.into_iter().enumerate() {
+        slots[k] = base + rank;
+    }
+    slots
+}
+
 /// The Joliet identifier (UCS-2 big-endian code units, without version) of
 /// a name: UTF-8 decoded (invalid bytes become U+FFFD), characters outside
 /// the BMP and the forbidden `* / : ; ? \` and controls become `_`, at most

@@ -18,7 +18,8 @@
 
 use crate::encode::{date7, SECTOR};
 use crate::names::{
-    cmp_ident, joliet_ident, primary_ident, unique_joliet, unique_primary, NameMode,
+    cmp_ident, joliet_ident, path_table_slots, primary_ident, unique_joliet, unique_primary,
+    NameMode,
 };
 use crate::susp::{nm_entries, sl_entries, Entry, CE_LEN};
 use crate::WriteError;
@@ -623,7 +624,22 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
             ),
         ];
         let in_rr_moved = node.is_none();
-        for ch in children {
+        // Subdirectories are numbered (appended to `dirs`) in path-table
+        // order, which differs from the record order when a relaxed
+        // identifier holds '.' or ';' (found by the iso_roundtrip fuzz target).
+        let slots = path_table_slots(
+            &children,
+            |c| matches!(c.target, Target::Dir(_)),
+            |c| c.ident.as_slice(),
+            dirs.len(),
+        );
+        let mut subdirs: Vec<Option<(Dir, Option<NodeId>, String)>> = slots
+            .iter()
+            .filter(|&&s| s != usize::MAX)
+            .map(|_| None)
+            .collect();
+        let base = dirs.len();
+        for (k, ch) in children.into_iter().enumerate() {
             let date = ch.node.map_or(date7(time), date_of);
             let susp = child_entries(
                 tree,
@@ -637,7 +653,7 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
             );
             match ch.target {
                 Target::Dir(_) => {
-                    let idx = dirs.len();
+                    let idx = slots[k];
                     if let Some(n) = ch.node {
                         dir_index.insert(n, idx);
                     }
@@ -647,7 +663,7 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
                     } else {
                         None
                     };
-                    dirs.push(Dir {
+                    let dir = Dir {
                         node: ch.node,
                         parent: i,
                         ident: ch.ident.clone(),
@@ -657,12 +673,12 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
                         size: 0,
                         // Resolved to a directory index below, once all exist.
                         real_parent: None,
-                    });
-                    real_parent_nodes.push(real_parent);
-                    paths.push(match real_parent {
+                    };
+                    let dpath = match real_parent {
                         Some(p) => join(&tree.path_of(p), &ch.real),
                         None => join(&path, &ch.real),
-                    });
+                    };
+                    subdirs[idx - base] = Some((dir, real_parent, dpath));
                     records.push(Record::new(ch.ident, 2, Target::Dir(idx), date, susp));
                 }
                 Target::File { file, .. } => {
@@ -694,6 +710,11 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
                 }
                 t => records.push(Record::new(ch.ident, 0, t, date, susp)),
             }
+        }
+        for (dir, real_parent, dpath) in subdirs.into_iter().flatten() {
+            dirs.push(dir);
+            real_parent_nodes.push(real_parent);
+            paths.push(dpath);
         }
         dirs[i].records = records;
         i += 1;
@@ -863,12 +884,25 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
                 Record::new(vec![0], 2, Target::Dir(i), self_date, vec![]),
                 Record::new(vec![1], 2, Target::Dir(parent), pdate, vec![]),
             ];
-            for (ident, target, child) in kids {
+            // Subdirectories in path-table order, as in the primary tree.
+            let slots = path_table_slots(
+                &kids,
+                |k| matches!(k.1, Target::Dir(_)),
+                |k| k.0.as_slice(),
+                jdirs.len(),
+            );
+            let jbase = jdirs.len();
+            let mut subdirs: Vec<Option<(Dir, String)>> = slots
+                .iter()
+                .filter(|&&s| s != usize::MAX)
+                .map(|_| None)
+                .collect();
+            for (k, (ident, target, child)) in kids.into_iter().enumerate() {
                 let ident_bytes: Vec<u8> = ident.iter().flat_map(|u| u.to_be_bytes()).collect();
                 let date = child.map_or(date7(time), date_of);
                 match target {
                     Target::Dir(_) => {
-                        let idx = jdirs.len();
+                        let idx = slots[k];
                         let c = child.expect("dirs are nodes");
                         let name = tree
                             .entries(id)
@@ -876,8 +910,7 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
                             .find(|e| e.node == c)
                             .map(|e| e.name.clone())
                             .unwrap_or_default();
-                        jpaths.push(join(&jpaths[i], &name));
-                        jdirs.push(Dir {
+                        let dir = Dir {
                             node: Some(c),
                             parent: i,
                             ident: ident_bytes.clone(),
@@ -886,7 +919,8 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
                             lba: 0,
                             size: 0,
                             real_parent: None,
-                        });
+                        };
+                        subdirs[idx - jbase] = Some((dir, join(&jpaths[i], &name)));
                         records.push(Record::new(ident_bytes, 2, Target::Dir(idx), date, vec![]));
                     }
                     Target::File { file, .. } => {
@@ -906,6 +940,10 @@ pub fn plan(tree: &Tree, opts: &Options) -> Result<IsoLayout, WriteError> {
                     }
                     t => records.push(Record::new(ident_bytes, 0, t, date, vec![])),
                 }
+            }
+            for (dir, dpath) in subdirs.into_iter().flatten() {
+                jdirs.push(dir);
+                jpaths.push(dpath);
             }
             for r in &mut records {
                 r.len = record_len(r.ident.len(), 0);

@@ -62,3 +62,35 @@ fn relaxed_name_0x01_is_not_a_second_dotdot() {
         assert_eq!(data, b"x");
     }
 }
+
+/// iso_roundtrip, crash-377cae13: sibling directories whose relaxed (or
+/// Joliet) identifiers hold ';' or '.' sort differently as records (§9.3:
+/// name, extension, version) and in the path table (§6.9.1: the whole
+/// identifier): directories were numbered in record order, so the path
+/// table was out of order (checker: `path-table-order`).
+#[test]
+fn path_table_order_of_relaxed_and_joliet_directories() {
+    let mut tree = Tree::new(T);
+    let f = || Node::file(&b"z"[..], 0o644, T);
+    let mut semi = vec![b';'];
+    semi.extend_from_slice(&[0x91; 14]);
+    for dir in [&b"*"[..], &semi, b"a.b", b"a-", b"a", b"rc2.d", b"rc2-x"] {
+        let mut p = b"x/y/".to_vec();
+        p.extend_from_slice(dir);
+        p.extend_from_slice(b"/f");
+        tree.add_path(&p, f()).unwrap();
+        tree.add_path(&p[4..], f()).unwrap();
+    }
+    for (names, joliet) in [
+        (iso9660::NameMode::Relaxed, true),
+        (iso9660::NameMode::Strict, true),
+    ] {
+        let img = write(&tree, names, joliet);
+        let rep = iso9660::check::check(img.as_slice());
+        assert!(rep.problems.is_empty(), "{names:?}: {:?}", rep.problems);
+        let r = IsoReader::open(img.as_slice()).unwrap();
+        let n = r.walk(RTree::RockRidge).unwrap().len();
+        assert_eq!(n, 1 + 2 + 2 * 7 * 2, "{names:?}");
+        r.walk(RTree::Joliet).unwrap();
+    }
+}
