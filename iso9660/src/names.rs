@@ -13,8 +13,9 @@ pub enum NameMode {
     #[default]
     Strict,
     /// What `mkisofs -N -l -U -d -D -allow-multidot` made for illumos:
-    /// untranslated names up to 31 bytes, no version, no trailing dot, no
-    /// relocation. Non-conformant; illumos and GRUB legacy read it.
+    /// untranslated names up to 31 bytes (`;` becomes `_`), no version, no
+    /// trailing dot, no relocation. Non-conformant; illumos and GRUB legacy
+    /// read it.
     Relaxed,
 }
 
@@ -41,7 +42,13 @@ pub fn primary_ident(name: &[u8], is_dir: bool, mode: NameMode) -> Vec<u8> {
         NameMode::Relaxed => {
             // Readers drop a trailing '.', so "a." would read as "a": leave
             // it off here (collisions are resolved like any other).
-            let mut id = name[..name.len().min(LEVEL2_DIR_CHARS)].to_vec();
+            // ';' starts the version to every reader of primary names: a
+            // name holding one would read as another name with a version
+            // (found by the iso_roundtrip fuzz target), so it becomes '_'.
+            let mut id: Vec<u8> = name[..name.len().min(LEVEL2_DIR_CHARS)]
+                .iter()
+                .map(|&b| if b == b';' { b'_' } else { b })
+                .collect();
             while id.len() > 1 && id.last() == Some(&b'.') {
                 id.pop();
             }
@@ -306,6 +313,7 @@ mod tests {
         assert_eq!(primary_ident(b"\x01", false, r), b"_");
         assert_eq!(primary_ident(b"\x01", true, r), b"_");
         assert_eq!(primary_ident(b"\x01a", false, r), b"\x01a");
+        assert_eq!(primary_ident(b";s;1", false, r), b"_s_1");
     }
 
     #[test]
