@@ -486,17 +486,14 @@ fn largest_files(tree: &Tree, n: usize) -> Vec<(String, u64)> {
     sizes
 }
 
-/// The ISO's tree: `boot/` from the root (after the rules) with the menu
-/// and the boot image put in `boot/grub`, the kernels the root has, and the
-/// boot archive at `platform/i86pc/boot_archive` (read from `archive`,
-/// `archive_bytes` long).
+/// The ISO's tree but for the boot archive: `boot/` from the root (after
+/// the rules) with the menu and the boot image put in `boot/grub`, and the
+/// kernels the root has.
 fn iso_tree(
     tree: &Tree,
     time: i64,
     menu_text: &str,
     stage2: Option<&Arc<[u8]>>,
-    archive: &Path,
-    archive_bytes: u64,
 ) -> anyhow::Result<Tree> {
     let mut iso = Tree::new(time);
     if let Some(boot) = tree
@@ -537,17 +534,6 @@ fn iso_tree(
             iso.add(d, name.as_bytes(), n)?;
         }
     }
-    let pdir = mkdirs(&mut iso, "platform/i86pc", time)?;
-    iso.add(
-        pdir,
-        b"boot_archive",
-        file_node(
-            Data::Path(archive.to_path_buf()),
-            archive_bytes,
-            0o644,
-            time,
-        ),
-    )?;
     Ok(iso)
 }
 
@@ -706,6 +692,12 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
         )?;
         bar.finish_and_clear();
     }
+    // The ISO needs only boot/ and the kernels of the root tree: take them
+    // now, and let the tree and the UFS plan go before the archive's
+    // compression buffers are allocated (peak memory on large trees).
+    let mut iso = iso_tree(&tree, opts.time, &menu_text, stage2.as_ref())?;
+    drop(layout);
+    drop(tree);
     let archive = work.path().join("boot_archive");
     {
         let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&root_img)?);
@@ -715,13 +707,16 @@ pub fn build(opts: &BuildOptions, progress: bool) -> anyhow::Result<BuildReport>
         report.archive_bytes = s.output_bytes;
     }
 
-    let iso = iso_tree(
-        &tree,
-        opts.time,
-        &menu_text,
-        stage2.as_ref(),
-        &archive,
-        report.archive_bytes,
+    let pdir = mkdirs(&mut iso, "platform/i86pc", opts.time)?;
+    iso.add(
+        pdir,
+        b"boot_archive",
+        file_node(
+            Data::Path(archive.clone()),
+            report.archive_bytes,
+            0o644,
+            opts.time,
+        ),
     )?;
     if stage2.is_none() {
         report.missing.push(format!(
