@@ -49,7 +49,10 @@ pub fn primary_ident(name: &[u8], is_dir: bool, mode: NameMode) -> Vec<u8> {
                 .iter()
                 .map(|&b| if b == b';' { b'_' } else { b })
                 .collect();
-            while id.len() > 1 && id.last() == Some(&b'.') {
+            // Trailing spaces compare equal to none (§9.3 pads with spaces):
+            // "a " and "a" would be one name (found by the iso_roundtrip
+            // fuzz target). Both are left off; collisions get suffixes.
+            while id.len() > 1 && matches!(id.last(), Some(b'.' | b' ')) {
                 id.pop();
             }
             // The one-byte identifiers 00 and 01 are "." and ".." (§6.8.2.2):
@@ -223,6 +226,14 @@ pub fn joliet_ident(name: &[u8], is_dir: bool) -> Vec<u16> {
             *last = u16::from(b'_');
         }
     }
+    // Trailing spaces compare equal to none (names are padded with spaces
+    // when sorted and compared), so "a " would be "a": they become '_'.
+    for u in units.iter_mut().rev() {
+        if *u != u16::from(b' ') {
+            break;
+        }
+        *u = u16::from(b'_');
+    }
     let limit = if is_dir {
         JOLIET_CHARS
     } else {
@@ -314,6 +325,8 @@ mod tests {
         assert_eq!(primary_ident(b"\x01", true, r), b"_");
         assert_eq!(primary_ident(b"\x01a", false, r), b"\x01a");
         assert_eq!(primary_ident(b";s;1", false, r), b"_s_1");
+        assert_eq!(primary_ident(b"` ", true, r), b"`");
+        assert_eq!(primary_ident(b"a. .", false, r), b"a");
     }
 
     #[test]

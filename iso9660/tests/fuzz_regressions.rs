@@ -127,3 +127,27 @@ fn relaxed_semicolon_is_not_a_version_separator() {
         .iter()
         .all(|e| !e.iso_name.contains(&b';')));
 }
+
+/// iso_roundtrip, crash-1ed085c1: relaxed identifiers kept trailing
+/// spaces, and §9.3 compares names padded with spaces, so a directory
+/// "` " and a device "`" were one name (checker: `duplicate-name`).
+#[test]
+fn relaxed_trailing_space_is_not_a_second_name() {
+    let mut tree = Tree::new(T);
+    tree.add_path(b"` /x", Node::file(&b"a"[..], 0o644, T))
+        .unwrap();
+    tree.add_path(b"`", Node::file(&b"b"[..], 0o644, T))
+        .unwrap();
+    tree.add_path(b"q  ", Node::file(&b"c"[..], 0o644, T))
+        .unwrap();
+    tree.add_path(b"q", Node::file(&b"d"[..], 0o644, T))
+        .unwrap();
+    let img = write(&tree, iso9660::NameMode::Relaxed, true);
+    let rep = iso9660::check::check(img.as_slice());
+    assert!(rep.problems.is_empty(), "{:?}", rep.problems);
+    let r = IsoReader::open(img.as_slice()).unwrap();
+    let mut data = Vec::new();
+    r.read_path(b"/q  ", &mut data).unwrap();
+    assert_eq!(data, b"c");
+    assert_eq!(r.walk(RTree::RockRidge).unwrap().len(), 1 + 5);
+}
